@@ -1,0 +1,114 @@
+"""The fusionbench hook specifications (pluggy project marker ``"fusionbench"``).
+
+Plugins implement these with ``@fusionbench.hookimpl`` in the module their
+``[project.entry-points.fusionbench]`` entry point names. Registration hooks return specs
+(one, a list, or a generator); each plugin's answer is collected in isolation, so one plugin
+that raises is marked broken and the others keep working.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from .runspec import RunSpec
+    from .results.records import RunRecord, SessionInfo, SessionSummary
+    from .specs import DatasetSpec, ExecutorSpec, MetricSpec, ModelSpec, SamplerSpec, SuiteSpec
+
+hookspec = pluggy.HookspecMarker("fusionbench")
+
+
+# -- registration -------------------------------------------------------------------------------
+@hookspec
+def fusionbench_register_models() -> "Iterable[ModelSpec]":
+    """Models this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_samplers() -> "Iterable[SamplerSpec]":
+    """Diffusion samplers this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_datasets() -> "Iterable[DatasetSpec]":
+    """Datasets this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_metrics() -> "Iterable[MetricSpec]":
+    """Metrics this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_suites() -> "Iterable[SuiteSpec]":
+    """Benchmark suites this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_executors() -> "Iterable[ExecutorSpec]":
+    """Execution backends this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_commands(cli: "click.Group") -> None:
+    """Add sub-commands to the ``fusionbench`` command line."""
+
+
+# -- resolvers (exactly one plugin owns the answer) ---------------------------------------------
+@hookspec(firstresult=True)
+def fusionbench_resolve_weights(uri: str, expected_sha256: str, cache_dir: Path) -> "Path | None":
+    """Find a checkpoint locally (never download). Return None to let the next plugin try."""
+
+
+@hookspec(firstresult=True)
+def fusionbench_select_device(run: "RunSpec", free_devices: Sequence[str]) -> "str | None":
+    """Choose the device for a run among the free ones; None lets the default policy decide."""
+
+
+# -- observers (coordinator only; an exception is recorded, never fatal) ------------------------
+@hookspec
+def fusionbench_session_started(session: "SessionInfo") -> None:
+    """A ``fusionbench run`` invocation starts."""
+
+
+@hookspec
+def fusionbench_run_started(run: "RunSpec", session: "SessionInfo") -> None:
+    """A run is handed to a worker."""
+
+
+@hookspec
+def fusionbench_run_finished(run: "RunSpec", record: "RunRecord", scores_path: "Path | None") -> None:
+    """A run ended (ok or not); ``scores_path`` is its per-image Parquet file when there is one."""
+
+
+@hookspec
+def fusionbench_session_finished(session: "SessionInfo", summary: "SessionSummary") -> None:
+    """The invocation ends."""
+
+
+@hookspec
+def fusionbench_environment() -> "Mapping[str, str]":
+    """Extra provenance to record with every run (e.g. a plugin's compiled-extension build)."""
+
+
+REGISTRATION_HOOKS: dict[str, str] = {
+    "model": "fusionbench_register_models",
+    "sampler": "fusionbench_register_samplers",
+    "dataset": "fusionbench_register_datasets",
+    "metric": "fusionbench_register_metrics",
+    "suite": "fusionbench_register_suites",
+    "executor": "fusionbench_register_executors",
+}
+
+OBSERVER_HOOKS: tuple[str, ...] = (
+    "fusionbench_session_started",
+    "fusionbench_run_started",
+    "fusionbench_run_finished",
+    "fusionbench_session_finished",
+)
+

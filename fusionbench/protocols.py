@@ -1,0 +1,96 @@
+"""Runtime protocols: what the objects built by spec factories must provide.
+
+These are structural (``typing.Protocol``): a plugin implements them without importing anything
+from fusionbench. Tensors are torch tensors, batched ``(B, C, H, W)``; the core converts the
+datasets' NumPy arrays before calling models and metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
+
+from .specs import DataCard
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; torch is never imported at module level
+    import numpy as np
+    import torch
+
+
+@dataclass(frozen=True)
+class FusionItem:
+    """One test image: its id, the task's input fields, the reference when there is one.
+
+    ``extras`` carries what models do not fuse but users need back, e.g. the visible image's
+    CbCr planes for colour reconstruction in IVF.
+    """
+
+    image_id: str
+    inputs: Mapping[str, "np.ndarray"]
+    reference: "np.ndarray | None" = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class FusionDataset(Protocol):
+    card: DataCard
+
+    def items(self, split: str) -> Iterator[FusionItem]: ...
+
+    def __len__(self) -> int: ...
+
+    def content_sha256(self, split: str) -> str:
+        """A hash of what the split contains (file bytes, or generator parameters), cheap to get."""
+        ...
+
+
+@dataclass
+class ModelContext:
+    """What a model may use to get ready (load or train weights) before fusing."""
+
+    device: str
+    card: DataCard
+    dataset: Any | None
+    cache_dir: Path
+    resolve_weights: Callable[[str, str], Path | None]
+    seed: int
+    report: Callable[[str], None] = print
+
+
+@dataclass
+class FusionBatch:
+    image_ids: tuple[str, ...]
+    inputs: Mapping[str, "torch.Tensor"]
+    card: DataCard
+
+
+@runtime_checkable
+class FusionModel(Protocol):
+    def fuse(
+        self,
+        batch: FusionBatch,
+        *,
+        sampler: Any | None = None,
+        generator: "torch.Generator | None" = None,
+    ) -> "torch.Tensor": ...
+
+
+@runtime_checkable
+class Metric(Protocol):
+    def __call__(
+        self,
+        pred: "torch.Tensor",
+        ref: "torch.Tensor | None",
+        inputs: Mapping[str, "torch.Tensor"],
+        card: DataCard,
+    ) -> "torch.Tensor":
+        """Return one float64 value per image of the batch, shape ``(B,)``."""
+        ...
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    nfe: int
+
+    def sample(self, model_fn: Callable[..., Any], shape: tuple[int, ...], cond: Any, generator: Any) -> Any: ...

@@ -1,0 +1,260 @@
+"""Frozen spec dataclasses: what plugins hand to the core through the registration hooks.
+
+A spec describes a component *without building it*: the `factory` is either a callable or an
+import path string ``"package.module:attr"`` that is imported only when a run needs the component.
+This is why ``fusionbench plugins list`` can show fifty plugins without importing torch.
+
+Everything that changes numbers (versions, parameters, data hashes) lives in these specs so that
+run keys (see :mod:`fusionbench.runspec`) can be derived from them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence, Union
+
+Factory = Union[str, Callable[..., Any]]
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+PROTOCOLS = ("reduced", "full", "none")
+"""Evaluation protocols. Pansharpening has reduced (Wald, with reference) and full resolution
+(no reference); the other tasks use ``reduced`` when a reference exists and ``none`` otherwise."""
+
+
+def frozen_mapping(value: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only mapping, so a frozen spec cannot be mutated through its dict fields."""
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One user-settable parameter of a component (``ddif[steps=25]`` on the command line)."""
+
+    default: Any
+    type: str = "str"  # "int" | "float" | "str" | "bool"
+    choices: tuple[Any, ...] | None = None
+    help: str = ""
+
+    def coerce(self, raw: Any) -> Any:
+        """Turn a command-line string (or a Python value) into this parameter's type."""
+        converters: dict[str, Callable[[Any], Any]] = {
+            "int": int,
+            "float": float,
+            "str": str,
+            "bool": _to_bool,
+        }
+        if self.type not in converters:
+            raise ValueError(f"unknown parameter type {self.type!r}")
+        value = converters[self.type](raw)
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"value {value!r} is not one of {list(self.choices)}")
+        return value
+
+
+def _to_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+@dataclass(frozen=True)
+class WeightsRef:
+    """A checkpoint a model needs. Nothing downloads it: a resolver hook finds it locally."""
+
+    uri: str
+    sha256: str = ""
+    license: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a model needs from the data and the machine; the planner skips runs that do not fit."""
+
+    cpu_ok: bool = True
+    min_gpu_mem_gb: float = 0.0
+    bands: frozenset[int] | None = None  # accepted output band counts; None = any
+    ratios: frozenset[int] | None = None  # accepted resolution ratios; None = any
+
+
+@dataclass(frozen=True)
+class DataCard:
+    """Constants of a dataset that metrics and models must agree on, recorded with every result.
+
+    ``max_value`` is the data range of the stored values (2047 for 11-bit WV3 DN, 1023 for GF2,
+    1.0 for CAVE, 255 for 8-bit IVF images). Arrays are handed out in these native units.
+    """
+
+    sensor: str = "none"
+    ratio: int | None = None
+    bands: int | None = None
+    max_value: float = 1.0
+    mtf_gnyq: tuple[float, ...] | None = None
+    pan_gnyq: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=frozen_mapping)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sensor": self.sensor,
+            "ratio": self.ratio,
+            "bands": self.bands,
+            "max_value": self.max_value,
+            "mtf_gnyq": list(self.mtf_gnyq) if self.mtf_gnyq is not None else None,
+            "pan_gnyq": self.pan_gnyq,
+            "extra": dict(self.extra),
+        }
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    version: str
+    tasks: frozenset[str]
+    factory: Factory
+    params: Mapping[str, ParamSpec] = field(default_factory=frozen_mapping)
+    needs_sampler: bool = False
+    default_sampler: str | None = None
+    default_sampler_params: Mapping[str, Any] = field(default_factory=frozen_mapping)
+    weights: tuple[WeightsRef, ...] = ()
+    requires: Requirements = field(default_factory=Requirements)
+    protocols: frozenset[str] | None = None  # None = every protocol of its tasks
+    description: str = ""
+    citation: str = ""
+    url: str = ""
+    license: str = ""
+
+    kind = "model"
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    name: str
+    version: str
+    factory: Factory
+    params: Mapping[str, ParamSpec] = field(default_factory=frozen_mapping)
+    description: str = ""
+    citation: str = ""
+
+    kind = "sampler"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset split collection for one task and protocol.
+
+    ``factory(root=Path|None, **params)`` returns a :class:`fusionbench.protocols.FusionDataset`.
+    ``synthetic`` marks generated data so a leaderboard can never mistake it for a real benchmark.
+    """
+
+    name: str
+    version: str
+    task: str
+    protocol: str
+    factory: Factory
+    card: DataCard = field(default_factory=DataCard)
+    splits: tuple[str, ...] = ("test",)
+    params: Mapping[str, ParamSpec] = field(default_factory=frozen_mapping)
+    synthetic: bool = False
+    description: str = ""
+    citation: str = ""
+    url: str = ""
+    license: str = ""
+
+    kind = "dataset"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A quality metric. ``factory(**params)`` returns a :class:`fusionbench.protocols.Metric`."""
+
+    name: str
+    version: str
+    tasks: frozenset[str]
+    factory: Factory
+    requires_reference: bool
+    higher_is_better: bool
+    ideal: float | None = None
+    params: Mapping[str, ParamSpec] = field(default_factory=frozen_mapping)
+    protocols: frozenset[str] | None = None
+    reference_impl: str = ""
+    description: str = ""
+
+    kind = "metric"
+
+
+@dataclass(frozen=True)
+class ComponentChoice:
+    """A component named in a suite with fixed parameters, e.g. ``q2n[block=32]``."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=frozen_mapping)
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One block of a suite: a task/protocol, which datasets, which metrics, with which settings.
+
+    ``datasets`` are fnmatch patterns over registered dataset names restricted to ``task`` and
+    ``protocol``, so a third party's dataset of the same task and protocol joins ``"*"`` suites.
+    """
+
+    task: str
+    protocol: str
+    datasets: tuple[str, ...] = ("*",)
+    metrics: tuple[ComponentChoice, ...] = ()
+    split: str = "test"
+    seeds: tuple[int, ...] = (0,)
+    sampler: ComponentChoice | None = None
+    models: tuple[str, ...] | None = None  # None = every compatible model, third-party ones too
+    max_items: int | None = None
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    name: str
+    version: str
+    entries: tuple[SuiteEntry, ...]
+    description: str = ""
+
+    kind = "suite"
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """An execution backend; ``factory(**options)`` returns a :class:`fusionbench.protocols.Executor`."""
+
+    name: str
+    factory: Factory
+    description: str = ""
+    version: str = "1"
+
+    kind = "executor"
+
+
+ComponentSpec = Union[ModelSpec, SamplerSpec, DatasetSpec, MetricSpec, SuiteSpec, ExecutorSpec]
+
+KINDS: dict[str, type] = {
+    "model": ModelSpec,
+    "sampler": SamplerSpec,
+    "dataset": DatasetSpec,
+    "metric": MetricSpec,
+    "suite": SuiteSpec,
+    "executor": ExecutorSpec,
+}
+
+
+def sequence_of(value: Any) -> Sequence[Any]:
+    """Hooks may return one spec, a list, a tuple or a generator; normalise to a tuple."""
+    if value is None:
+        return ()
+    if isinstance(value, tuple(KINDS.values())):
+        return (value,)
+    return tuple(value)
