@@ -82,7 +82,9 @@ def fusionbench_run_started(run: "RunSpec", session: "SessionInfo") -> None:
 
 
 @hookspec
-def fusionbench_run_finished(run: "RunSpec", record: "RunRecord", scores_path: "Path | None") -> None:
+def fusionbench_run_finished(
+    run: "RunSpec", record: "RunRecord", scores_path: "Path | None", session: "SessionInfo"
+) -> None:
     """A run ended (ok or not); ``scores_path`` is its per-image Parquet file when there is one."""
 
 

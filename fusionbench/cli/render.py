@@ -1,0 +1,232 @@
+"""Rich tables for the terminal, and Markdown/CSV renderings of the leaderboard."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from ..planner import Plan
+from ..plugins import Registered, Registry
+
+
+def plugins_table(registry: Registry) -> Table:
+    table = Table(title="fusionbench plugins", show_lines=False)
+    for column in ("plugin", "distribution", "version", "state", "components / error"):
+        table.add_column(column)
+    for status in registry.statuses:
+        if status.state == "ok":
+            detail = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in status.components.items()) or "(observers only)"
+            state = "[green]ok[/]"
+        elif status.state == "disabled":
+            detail, state = "disabled by configuration", "[dim]disabled[/]"
+        else:
+            detail, state = status.short_error, "[red]broken[/]"
+        table.add_row(status.name, status.dist, status.version, state, detail)
+    return table
+
+
+def _spec_summary(spec: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": spec.name, "version": getattr(spec, "version", "")}
+    if hasattr(spec, "tasks"):
+        row["tasks"] = ",".join(sorted(spec.tasks))
+    if hasattr(spec, "task"):
+        row["tasks"] = spec.task
+        row["protocol"] = spec.protocol
+        row["synthetic"] = spec.synthetic
+    if hasattr(spec, "higher_is_better"):
+        row["direction"] = "higher" if spec.higher_is_better else "lower"
+        row["reference"] = spec.requires_reference
+    if hasattr(spec, "entries"):
+        row["tasks"] = ",".join(sorted({e.task for e in spec.entries}))
+    row["description"] = getattr(spec, "description", "")
+    return row
+
+
+def component_rows(entries: Iterable[Registered]) -> list[dict[str, Any]]:
+    return [{**_spec_summary(e.spec), "plugin": e.plugin, "dist": e.dist} for e in entries]
+
+
+def components_table(kind: str, entries: list[Registered]) -> Table:
+    rows = component_rows(entries)
+    table = Table(title=f"{kind} ({len(rows)})")
+    columns = list(dict.fromkeys(key for row in rows for key in row)) or ["name"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row.get(c, "")) for c in columns))
+    return table
+
+
+def info_panel(entry: Registered, registry: Registry) -> Panel:
+    spec = entry.spec
+    lines = [f"[bold]{spec.kind}[/] {spec.name}  version {getattr(spec, 'version', '')}", f"from plugin {entry.plugin} ({entry.dist} {entry.dist_version})"]
+    summary = _spec_summary(spec)
+    for key in ("tasks", "protocol", "direction", "reference", "synthetic"):
+        if key in summary:
+            lines.append(f"{key}: {summary[key]}")
+    if getattr(spec, "description", ""):
+        lines.append(spec.description)
+    params = getattr(spec, "params", {}) or {}
+    if params:
+        lines.append("parameters:")
+        for name, param in params.items():
+            choices = f" choices={list(param.choices)}" if param.choices else ""
+            lines.append(f"  {name} ({param.type}) = {param.default!r}{choices}  {param.help}")
+    if getattr(spec, "card", None) is not None:
+        lines.append(f"card: {spec.card.as_dict()}")
+    if getattr(spec, "ideal", None) is not None:
+        lines.append(f"ideal value: {spec.ideal}")
+    for ref in getattr(spec, "weights", ()) or ():
+        lines.append(f"weights: {ref.uri} sha256={ref.sha256 or '?'} license={ref.license or '?'}")
+    if getattr(spec, "entries", None):
+        for suite_entry in spec.entries:
+            metrics = ", ".join(m.name for m in suite_entry.metrics)
+            lines.append(f"entry: {suite_entry.task}/{suite_entry.protocol} datasets={list(suite_entry.datasets)} metrics: {metrics}")
+    for key in ("citation", "url", "license", "reference_impl"):
+        if getattr(spec, key, ""):
+            lines.append(f"{key}: {getattr(spec, key)}")
+    if spec.kind in ("model", "dataset", "metric"):
+        suites = _suites_using(entry, registry)
+        lines.append(f"in suites: {', '.join(suites) or 'none'}")
+    return Panel("\n".join(lines), title=spec.name, expand=False)
+
+
+def _suites_using(entry: Registered, registry: Registry) -> list[str]:
+    spec = entry.spec
+    names = []
+    for suite in registry.all("suite"):
+        for suite_entry in suite.spec.entries:
+            if spec.kind == "model" and suite_entry.task in spec.tasks:
+                names.append(suite.name)
+            elif spec.kind == "dataset" and suite_entry.task == spec.task and suite_entry.protocol == spec.protocol:
+                names.append(suite.name)
+            elif spec.kind == "metric" and any(m.name == spec.name for m in suite_entry.metrics):
+                names.append(suite.name)
+    return sorted(set(names))
+
+
+def plan_table(plan: Plan, pending_keys: set[str]) -> Table:
+    table = Table(title=f"plan for suite {plan.suite}: {len(plan.runs)} runs")
+    for column in ("run", "dataset", "model", "sampler", "seed", "key", "state"):
+        table.add_column(column)
+    for run in plan.runs:
+        state = "[yellow]pending[/]" if run.run_key in pending_keys else "[green]done[/]"
+        table.add_row(run.label, run.dataset.name, run.model.label, run.sampler.label if run.sampler else "-", str(run.seed), run.run_key, state)
+    return table
+
+
+def print_skips(console: Console, plan: Plan, verbose: bool) -> None:
+    if not plan.skipped:
+        return
+    if verbose:
+        table = Table(title=f"skipped pairs ({len(plan.skipped)})")
+        for column in ("model", "dataset", "reason"):
+            table.add_column(column, overflow="fold")
+        for skip in plan.skipped:
+            table.add_row(skip.model, skip.dataset, skip.reason)
+        console.print(table)
+        return
+    reasons = Counter(_reason_class(s.reason) for s in plan.skipped)
+    text = "; ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    console.print(f"[dim]skipped {len(plan.skipped)} model/dataset pairs ({text}); --show-skipped lists them[/]")
+
+
+def _reason_class(reason: str) -> str:
+    if "does not do" in reason:
+        return "task mismatch"
+    if "not found" in reason or "absent" in reason or "unavailable" in reason.lower() or "looked" in reason:
+        return "data not present"
+    return "incompatible"
+
+
+def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: str = "table") -> bool:
+    from ..results.leaderboard import build_leaderboard
+    from ..results.reader import ReadReport, read_scores
+
+    report = ReadReport()
+    scores = read_scores(results, suite, report=report)
+    for problem in report.problems:
+        console.print(f"[yellow]warning:[/] {problem}")
+    if scores.empty:
+        return False
+    suites = sorted(scores["suite"].unique())
+    for suite_name in suites:
+        board = build_leaderboard(scores[scores["suite"] == suite_name])
+        for problem in board.problems:
+            console.print(f"[yellow]not comparable:[/] {problem}")
+        for dataset in board.datasets:
+            if fmt == "table":
+                console.print(_rich_board(board, suite_name, dataset))
+            elif fmt == "markdown":
+                console.print(_markdown_board(board, suite_name, dataset), markup=False, highlight=False, soft_wrap=True)
+            else:
+                console.print(_csv_board(board, dataset), markup=False, highlight=False, soft_wrap=True, end="")
+    return True
+
+
+def _cells(board: Any, dataset: str) -> tuple[list[str], list[str], dict[tuple[str, str], Any]]:
+    sub = board.table[board.table["dataset"] == dataset]
+    metrics = board.metrics_for(dataset)
+    methods = list(dict.fromkeys(sub["method"]))
+    cells = {(row.method, row.metric): row for row in sub.itertuples()}
+    return metrics, methods, cells
+
+
+def _arrow(higher: bool) -> str:
+    return "↑" if higher else "↓"
+
+
+def _rich_board(board: Any, suite: str, dataset: str) -> Table:
+    metrics, methods, cells = _cells(board, dataset)
+    synthetic = " [synthetic data]" if dataset.startswith("synthetic-") else ""
+    table = Table(title=f"{suite} / {dataset}{synthetic}")
+    table.add_column("#")
+    table.add_column("method")
+    for metric in metrics:
+        row = next(cells[(m, metric)] for m in methods if (m, metric) in cells)
+        table.add_column(f"{metric} {_arrow(row.higher_is_better)}", justify="right")
+    for position, method in enumerate(methods, 1):
+        values = []
+        for metric in metrics:
+            cell = cells.get((method, metric))
+            if cell is None:
+                values.append("-")
+                continue
+            text = f"{cell.mean:.4f} ± {cell.std:.4f}"
+            values.append(f"[bold]{text}[/]" if cell.rank == 1 else text)
+        table.add_row(str(position), method, *values)
+    return table
+
+
+def _markdown_board(board: Any, suite: str, dataset: str) -> str:
+    metrics, methods, cells = _cells(board, dataset)
+    out = io.StringIO()
+    out.write(f"### {suite} / {dataset}\n\n")
+    header = ["#", "method"] + [
+        f"{m} {_arrow(next(cells[(x, m)] for x in methods if (x, m) in cells).higher_is_better)}" for m in metrics
+    ]
+    out.write("| " + " | ".join(header) + " |\n")
+    out.write("|" + "---|" * len(header) + "\n")
+    for position, method in enumerate(methods, 1):
+        values = []
+        for metric in metrics:
+            cell = cells.get((method, metric))
+            if cell is None:
+                values.append("-")
+                continue
+            text = f"{cell.mean:.4f} ± {cell.std:.4f}"
+            values.append(f"**{text}**" if cell.rank == 1 else text)
+        out.write("| " + " | ".join([str(position), method, *values]) + " |\n")
+    return out.getvalue()
+
+
+def _csv_board(board: Any, dataset: str) -> str:
+    sub = board.table[board.table["dataset"] == dataset]
+    columns = ["dataset", "method", "metric", "mean", "std", "n_images", "n_seeds", "rank", "higher_is_better", "comparable"]
+    return sub[columns].to_csv(index=False)

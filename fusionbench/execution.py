@@ -1,0 +1,293 @@
+"""Execute one run: build the components, fuse every image, score it, write the scores file.
+
+This is what a worker does, whatever the executor. It imports torch, so it is only imported
+inside workers and the inline executor, never by the CLI at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from . import __version__
+from .errors import FusionbenchError, InvalidModelOutput
+from .lazy import build
+from .plugins import Registry
+from .protocols import FusionBatch, ModelContext
+from .results.records import RunOutcome, utc_now
+from .results.schema import SCORES_SCHEMA, with_version
+from .results.store import scores_path, write_table_atomic
+from .runspec import RunSpec, canonical_json, image_seed
+from .specs import DataCard
+from .tasks import get_task
+
+ProgressFn = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Execution-only settings: they never enter a run key."""
+
+    results_dir: str
+    data_root: str | None = None
+    cache_dir: str | None = None
+    device: str = "cpu"
+    torch_threads: int | None = None
+
+
+def _card_from(mapping: Mapping[str, Any]) -> DataCard:
+    data = dict(mapping)
+    gnyq = data.get("mtf_gnyq")
+    return DataCard(
+        sensor=data.get("sensor", "none"),
+        ratio=data.get("ratio"),
+        bands=data.get("bands"),
+        max_value=data.get("max_value", 1.0),
+        mtf_gnyq=tuple(gnyq) if gnyq is not None else None,
+        pan_gnyq=data.get("pan_gnyq"),
+        extra=data.get("extra") or {},
+    )
+
+
+def _resolve_weights(registry: Registry, cache_dir: Path) -> Callable[[str, str], Path | None]:
+    def resolve(uri: str, expected_sha256: str) -> Path | None:
+        return registry.hook.fusionbench_resolve_weights(uri=uri, expected_sha256=expected_sha256, cache_dir=cache_dir)
+
+    return resolve
+
+
+def validate_output(out: Any, expected: tuple[int, ...], label: str) -> None:
+    """Refuse outputs of the wrong shape, dtype or with NaN/inf before anything is scored."""
+    import torch
+
+    if not isinstance(out, torch.Tensor):
+        raise InvalidModelOutput(f"{label}: model returned {type(out).__name__}, expected a torch.Tensor")
+    if tuple(out.shape) != expected:
+        raise InvalidModelOutput(f"{label}: model output has shape {tuple(out.shape)}, expected {expected}")
+    if not out.dtype.is_floating_point:
+        raise InvalidModelOutput(f"{label}: model output dtype {out.dtype} is not floating point")
+    bad = (~torch.isfinite(out)).sum().item()
+    if bad:
+        raise InvalidModelOutput(f"{label}: model output has {bad} non-finite values (NaN/inf)")
+
+
+def execute_run(
+    run: RunSpec,
+    attempt: int,
+    registry: Registry,
+    config: WorkerConfig,
+    progress: ProgressFn | None = None,
+) -> RunOutcome:
+    """Run one RunSpec end to end. Model and data errors become a failed outcome, never an exception."""
+    import torch
+
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    started = utc_now()
+    t0 = time.perf_counter()
+    outcome = RunOutcome(status="ok", started_at=started, device=config.device, torch_version=torch.__version__)
+    outcome.device_name = _device_name(config.device)
+    if config.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    try:
+        rows, n_expected, nfe, image_times = _fuse_and_score(run, registry, config, progress)
+        outcome.n_images_expected = n_expected
+        outcome.n_images_scored = len(image_times)
+        outcome.nfe = nfe
+        outcome.per_image_mean_s = sum(image_times) / len(image_times) if image_times else None
+        outcome.wall_s = time.perf_counter() - t0
+        for row in rows:
+            row["run_wall_s"] = outcome.wall_s
+        table = _scores_table(rows, run, attempt, config)
+        path = scores_path(Path(config.results_dir), run.suite, run.task, run.run_key, attempt)
+        write_table_atomic(table, path)
+        outcome.scores_path = str(path)
+    except InvalidModelOutput as exc:
+        _fail(outcome, "invalid_output", exc)
+    except Exception as exc:  # noqa: BLE001 - a plugin's error fails its run only
+        _fail(outcome, "failed", exc)
+    outcome.wall_s = time.perf_counter() - t0
+    outcome.finished_at = utc_now()
+    if config.device.startswith("cuda"):
+        outcome.peak_mem_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        outcome.peak_mem_mb = _rss_mb()
+    return outcome
+
+
+def _fail(outcome: RunOutcome, status: str, exc: BaseException) -> None:
+    outcome.status = status
+    outcome.error_type = type(exc).__name__
+    outcome.error_message = str(exc)
+    if not isinstance(exc, FusionbenchError):
+        outcome.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def _fuse_and_score(
+    run: RunSpec, registry: Registry, config: WorkerConfig, progress: ProgressFn | None
+) -> tuple[list[dict[str, Any]], int | None, int | None, list[float]]:
+    import torch
+
+    task = get_task(run.task)
+    dataset_entry = registry.get("dataset", run.dataset.lookup)
+    data_root = Path(config.data_root) if config.data_root else None
+    dataset = build(dataset_entry.spec, root=data_root, **run.dataset.params)
+    data_hash = dataset.content_sha256(run.split)
+    if run.data_sha256 and data_hash != run.data_sha256:
+        raise FusionbenchError(
+            f"dataset {run.dataset.name!r} changed since the run was planned "
+            f"(hash {data_hash[:12]} != {run.data_sha256[:12]}); plan again"
+        )
+    card = _card_from(run.card) if run.card else dataset.card
+    model_entry = registry.get("model", run.model.lookup)
+    model = build(model_entry.spec, **run.model.params)
+    cache_dir = Path(config.cache_dir) if config.cache_dir else Path(config.results_dir) / "cache"
+    setup = getattr(model, "setup", None)
+    if callable(setup):
+        setup(
+            ModelContext(
+                device=config.device,
+                card=card,
+                dataset=dataset,
+                cache_dir=cache_dir,
+                resolve_weights=_resolve_weights(registry, cache_dir),
+                seed=run.seed,
+            )
+        )
+    sampler = None
+    if run.sampler is not None:
+        sampler = build(registry.get("sampler", run.sampler.lookup).spec, **run.sampler.params)
+    metrics = [(ref, build(registry.get("metric", ref.lookup).spec, **ref.params)) for ref in run.metrics]
+    higher = {ref.name: registry.get("metric", ref.lookup).spec.higher_is_better for ref in run.metrics}
+
+    n_expected = _count(dataset, run.split)
+    if run.max_items is not None and n_expected is not None:
+        n_expected = min(n_expected, run.max_items)
+    rows: list[dict[str, Any]] = []
+    image_times: list[float] = []
+    device = torch.device(config.device)
+    nfe: int | None = None
+    for index, item in enumerate(dataset.items(run.split)):
+        if run.max_items is not None and index >= run.max_items:
+            break
+        inputs = {name: _to_tensor(item.inputs[name], device) for name in task.input_names}
+        seed = image_seed(run, item.image_id)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        expected = (
+            1,
+            inputs[task.output_channels_from].shape[1],
+            *inputs[task.output_size_from].shape[2:],
+        )
+        t_image = time.perf_counter()
+        with torch.no_grad():
+            out = model.fuse(
+                FusionBatch(image_ids=(item.image_id,), inputs=inputs, card=card),
+                sampler=sampler,
+                generator=generator,
+            )
+        validate_output(out, expected, f"{run.model.name} on {run.dataset.name}/{item.image_id}")
+        image_times.append(time.perf_counter() - t_image)
+        nfe = getattr(sampler, "nfe", None) if sampler is not None else nfe
+        pred = out.detach().to("cpu", torch.float64)
+        ref = _to_tensor(item.reference, torch.device("cpu")) if item.reference is not None else None
+        cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
+        for metric_ref, metric in metrics:
+            values = metric(pred, ref, cpu_inputs, card)
+            value = float(values.reshape(-1)[0])
+            rows.append(
+                {
+                    "image_id": item.image_id,
+                    "metric": metric_ref.name,
+                    "metric_version": metric_ref.spec_version,
+                    "metric_params_json": canonical_json(dict(metric_ref.params)),
+                    "metric_dist_version": metric_ref.dist_version,
+                    "higher_is_better": higher[metric_ref.name],
+                    "value": value,
+                    "seed": seed,
+                    "image_wall_s": image_times[-1],
+                }
+            )
+        if progress is not None:
+            progress(index + 1, n_expected)
+    if not image_times:
+        raise FusionbenchError(f"dataset {run.dataset.name!r} split {run.split!r} yielded no images")
+    return rows, n_expected, nfe, image_times
+
+
+def _count(dataset: Any, split: str) -> int | None:
+    n_items = getattr(dataset, "n_items", None)
+    if callable(n_items):
+        return int(n_items(split))
+    try:
+        return len(dataset)
+    except TypeError:
+        return None
+
+
+def _to_tensor(array: Any, device: Any) -> Any:
+    import numpy as np
+    import torch
+
+    tensor = torch.as_tensor(np.ascontiguousarray(array), dtype=torch.float64)
+    if tensor.ndim == 2:
+        tensor = tensor[None]
+    return tensor[None].to(device)
+
+
+def _scores_table(rows: list[dict[str, Any]], run: RunSpec, attempt: int, config: WorkerConfig) -> Any:
+    import pyarrow as pa
+
+    created = utc_now()
+    common = {
+        "run_key": run.run_key,
+        "attempt": attempt,
+        "suite": run.suite,
+        "suite_version": run.suite_version,
+        "task": run.task,
+        "protocol": run.protocol,
+        "dataset": run.dataset.name,
+        "dataset_version": run.dataset.spec_version,
+        "dataset_params_json": canonical_json(dict(run.dataset.params)),
+        "data_sha256": run.data_sha256,
+        "split": run.split,
+        "model": run.model.name,
+        "model_version": run.model.spec_version,
+        "model_params_json": canonical_json(dict(run.model.params)),
+        "model_dist": run.model.dist,
+        "model_dist_version": run.model.dist_version,
+        "weights_sha256_json": json.dumps(list(run.weights_sha256)),
+        "sampler": run.sampler.name if run.sampler else None,
+        "sampler_version": run.sampler.spec_version if run.sampler else None,
+        "sampler_params_json": canonical_json(dict(run.sampler.params)) if run.sampler else None,
+        "base_seed": run.seed,
+        "repetition": run.repetition,
+        "card_json": canonical_json(dict(run.card)),
+        "fusionbench_version": __version__,
+        "device": config.device,
+        "created_at": created,
+    }
+    full = [{**common, **row} for row in rows]
+    columns = {f.name: [r.get(f.name) for r in full] for f in SCORES_SCHEMA}
+    return pa.Table.from_pydict(columns, schema=with_version(SCORES_SCHEMA))
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.get_device_name(torch.device(device))
+    return platform.processor() or platform.machine()
+
+
+def _rss_mb() -> float | None:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    except Exception:  # noqa: BLE001 - memory reporting is best effort
+        return None

@@ -1,0 +1,1 @@
+"""Executors: how runs are carried out (in process, in local worker processes, ...)."""

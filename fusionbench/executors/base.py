@@ -1,0 +1,50 @@
+"""The executor protocol: the coordinator hands jobs over and receives events back.
+
+Executors never write the runs table or talk to MLflow: they report outcomes and the coordinator
+(the only writer) records them. Workers do write each run's scores file, atomically, so scores
+already computed survive whatever happens to the coordinator afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from ..execution import WorkerConfig
+from ..results.records import RunOutcome
+from ..runspec import RunSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    run: RunSpec
+    attempt: int
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    job: Job
+    device: str
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job: Job
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    job: Job
+    outcome: RunOutcome
+
+
+Event = JobStarted | JobProgress | JobFinished
+EventSink = Callable[[Event], None]
+
+
+class Executor(Protocol):
+    name: str
+
+    def run(self, jobs: Sequence[Job], config: WorkerConfig, emit: EventSink) -> None: ...

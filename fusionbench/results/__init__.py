@@ -1,0 +1,1 @@
+"""Results: the Parquet schema, atomic writers, the unified reader and leaderboard aggregation."""

@@ -1,0 +1,89 @@
+"""Where results live on disk and how they are written: one file per run attempt, atomically.
+
+Layout (hive-style folders on low-cardinality keys only)::
+
+    <results>/runs/suite=<s>/run-<run_key>-a<attempt>.parquet
+    <results>/scores/suite=<s>/task=<t>/run-<run_key>-a<attempt>.parquet
+
+A file is written under a dot-prefixed temporary name in the target folder, fsynced, then
+``os.replace``d into place: readers never see half a file, and a crash leaves at most a dot file
+that every reader ignores.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import ResultsError
+
+DEFAULT_RESULTS_DIR = "fusionbench-results"
+_FILE = re.compile(r"^run-(?P<key>[0-9a-f]+)-a(?P<attempt>\d+)\.parquet$")
+
+
+def default_results_dir() -> Path:
+    return Path(os.environ.get("FUSIONBENCH_RESULTS", DEFAULT_RESULTS_DIR))
+
+
+def _safe(part: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", part)
+
+
+def scores_path(results: Path, suite: str, task: str, run_key: str, attempt: int) -> Path:
+    return results / "scores" / f"suite={_safe(suite)}" / f"task={_safe(task)}" / f"run-{run_key}-a{attempt}.parquet"
+
+
+def runs_path(results: Path, suite: str, run_key: str, attempt: int) -> Path:
+    return results / "runs" / f"suite={_safe(suite)}" / f"run-{run_key}-a{attempt}.parquet"
+
+
+def parse_run_file(path: Path) -> tuple[str, int] | None:
+    match = _FILE.match(path.name)
+    return (match.group("key"), int(match.group("attempt"))) if match else None
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> Path:
+    """Write ``table`` to ``path`` so that the file either appears whole or not at all."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise ResultsError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_writable(results: Path) -> None:
+    """Fail before any work is done when the results folder cannot take files."""
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        probe = results / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ResultsError(f"results folder {results} is not writable: {exc.strerror or exc}") from exc

@@ -1,0 +1,229 @@
+"""The coordinator: plan → skip finished keys → execute → record → notify observers.
+
+The coordinator is the single writer of the runs table and the only caller of observer hooks
+(MLflow among them); workers only write their own scores files.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .errors import PlanError
+from .execution import WorkerConfig
+from .executors.base import Event, Job, JobFinished, JobProgress, JobStarted
+from .lazy import build
+from .planner import Plan
+from .plugins import Registry
+from .results.reader import completed_run_keys, last_attempts
+from .results.records import RunOutcome, RunRecord, SessionInfo, SessionSummary
+from .results.schema import RUNS_SCHEMA, with_version
+from .results.store import check_writable, runs_path, write_table_atomic
+from .runspec import RunSpec
+
+
+@dataclass
+class RunOptions:
+    results_dir: Path
+    executor: str = "local"
+    executor_options: dict[str, Any] = field(default_factory=dict)
+    force: bool = False
+    data_root: Path | None = None
+    cache_dir: Path | None = None
+    argv: tuple[str, ...] = ()
+
+
+def environment_snapshot(registry: Registry) -> dict[str, str]:
+    """Provenance recorded with every run: interpreter, platform and what plugins add."""
+    env = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "fusionbench": __version__,
+    }
+    for result in _call_observers(registry, "fusionbench_environment", {}, errors=[]):
+        if isinstance(result, dict):
+            env.update({str(k): str(v) for k, v in result.items()})
+    return env
+
+
+def _call_observers(registry: Registry, hook_name: str, kwargs: dict[str, Any], errors: list[str]) -> list[Any]:
+    """Call each plugin's observer separately: a broken logger never fails a benchmark."""
+    results = []
+    for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
+        try:
+            results.append(impl.function(**kwargs))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{impl.plugin_name}.{hook_name}: {type(exc).__name__}: {exc}")
+            traceback.print_exc(file=sys.stderr)
+    return results
+
+
+def record_table(record: RunRecord) -> Any:
+    import pyarrow as pa
+
+    o: RunOutcome = record.outcome
+    row = {
+        "run_key": record.run_key,
+        "attempt": record.attempt,
+        "suite": record.suite,
+        "label": record.label,
+        "spec_json": record.spec_json,
+        "status": o.status,
+        "error_type": o.error_type,
+        "error_message": o.error_message,
+        "traceback": o.traceback,
+        "started_at": o.started_at,
+        "finished_at": o.finished_at,
+        "wall_s": o.wall_s,
+        "per_image_mean_s": o.per_image_mean_s,
+        "nfe": o.nfe,
+        "peak_mem_mb": o.peak_mem_mb,
+        "device": o.device,
+        "device_name": o.device_name,
+        "torch_version": o.torch_version,
+        "fusionbench_version": record.fusionbench_version,
+        "executor": record.executor,
+        "host": record.host,
+        "env_json": record.env_json,
+        "scores_file": o.scores_path,
+        "n_images_expected": o.n_images_expected,
+        "n_images_scored": o.n_images_scored,
+        "observer_errors_json": json.dumps(record.observer_errors),
+    }
+    return pa.Table.from_pylist([row], schema=with_version(RUNS_SCHEMA))
+
+
+@dataclass
+class Listener:
+    """UI callbacks (progress bars); all optional."""
+
+    on_session: Callable[[SessionInfo, list[Job]], None] | None = None
+    on_event: Callable[[Event], None] | None = None
+    on_record: Callable[[RunRecord], None] | None = None
+
+
+def pending_jobs(plan: Plan, results_dir: Path, force: bool) -> tuple[list[Job], int]:
+    """Jobs still to do, with attempt numbers; a rerun skips runs whose latest attempt is ok."""
+    done = completed_run_keys(results_dir)
+    attempts = last_attempts(results_dir)
+    jobs: list[Job] = []
+    skipped = 0
+    seen: set[str] = set()
+    for run in plan.runs:
+        key = run.run_key
+        if key in seen:  # the same run requested twice in one plan
+            continue
+        seen.add(key)
+        if key in done and not force:
+            skipped += 1
+            continue
+        jobs.append(Job(run, attempts.get(key, 0) + 1))
+    return jobs, skipped
+
+
+def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: Listener | None = None) -> SessionSummary:
+    listener = listener or Listener()
+    check_writable(options.results_dir)
+    jobs, skipped = pending_jobs(plan, options.results_dir, options.force)
+    suite = registry.get("suite", plan.suite).spec
+    session = SessionInfo(
+        session_id=uuid.uuid4().hex[:12],
+        suite=suite.name,
+        suite_version=str(suite.version),
+        executor=options.executor,
+        results_dir=str(options.results_dir),
+        n_runs=len(jobs),
+        n_done_before=skipped,
+        argv=options.argv,
+    )
+    summary = SessionSummary(skipped_done=skipped)
+    env_json = json.dumps(environment_snapshot(registry), sort_keys=True)
+    host = socket.gethostname()
+    t0 = time.perf_counter()
+    _call_observers(registry, "fusionbench_session_started", {"session": session}, summary.observer_errors)
+    if listener.on_session:
+        listener.on_session(session, jobs)
+
+    def emit(event: Event) -> None:
+        if isinstance(event, JobStarted):
+            _call_observers(
+                registry, "fusionbench_run_started", {"run": event.job.run, "session": session}, summary.observer_errors
+            )
+        if isinstance(event, JobFinished):
+            _finish(registry, session, summary, event.job, event.outcome, options, env_json, host, listener)
+        if listener.on_event:
+            listener.on_event(event)
+
+    executor_spec = registry.get("executor", options.executor).spec
+    executor = build(executor_spec, registry=registry, **options.executor_options)
+    config = WorkerConfig(
+        results_dir=str(options.results_dir),
+        data_root=str(options.data_root) if options.data_root else None,
+        cache_dir=str(options.cache_dir) if options.cache_dir else None,
+    )
+    try:
+        executor.run(jobs, config, emit)
+    finally:
+        summary.wall_s = time.perf_counter() - t0
+        _call_observers(
+            registry, "fusionbench_session_finished", {"session": session, "summary": summary}, summary.observer_errors
+        )
+    return summary
+
+
+def _finish(
+    registry: Registry,
+    session: SessionInfo,
+    summary: SessionSummary,
+    job: Job,
+    outcome: RunOutcome,
+    options: RunOptions,
+    env_json: str,
+    host: str,
+    listener: Listener,
+) -> None:
+    run: RunSpec = job.run
+    record = RunRecord(
+        run_key=run.run_key,
+        attempt=job.attempt,
+        suite=run.suite,
+        label=run.label,
+        spec_json=run.to_json(),
+        outcome=outcome,
+        host=host,
+        fusionbench_version=__version__,
+        executor=options.executor,
+        env_json=env_json,
+    )
+    # Runs record first: once the scores are on disk, nothing an observer does can lose them.
+    write_table_atomic(record_table(record), runs_path(options.results_dir, run.suite, run.run_key, job.attempt))
+    summary.counts[outcome.status] = summary.counts.get(outcome.status, 0) + 1
+    errors: list[str] = []
+    scores = Path(outcome.scores_path) if outcome.scores_path else None
+    _call_observers(
+        registry, "fusionbench_run_finished", {"run": run, "record": record, "scores_path": scores, "session": session}, errors
+    )
+    if errors:
+        record.observer_errors.extend(errors)
+        summary.observer_errors.extend(errors)
+        write_table_atomic(record_table(record), runs_path(options.results_dir, run.suite, run.run_key, job.attempt))
+    if listener.on_record:
+        listener.on_record(record)
+
+
+def select_executor_options(executor: str, devices: Sequence[str] | None, workers: int | None, timeout_s: float | None) -> dict[str, Any]:
+    if executor == "inline":
+        if devices and len(devices) > 1:
+            raise PlanError("the inline executor runs on one device; use --executor local for several")
+        return {}
+    return {"devices": list(devices) if devices else None, "workers": workers, "timeout_s": timeout_s}
+

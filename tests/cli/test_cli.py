@@ -1,0 +1,85 @@
+"""The command line, run as a user runs it: a real subprocess, real entry points."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def fb(*args: str, cwd: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "fusionbench", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"fusionbench {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["plugins", "list"], ["list", "models"], ["info", "reduced-res"]])
+def test_listing_commands_do_not_import_torch_or_mlflow(argv):
+    code = (
+        "import sys\n"
+        "from fusionbench.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "heavy = sorted(m for m in ('torch', 'mlflow') if m in sys.modules)\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_plugins_list_shows_broken_plugins_and_conflicts(with_fixture_plugins, tmp_path):
+    result = fb("plugins", "list", cwd=tmp_path)
+    assert "fixture-broken-import" in result.stdout and "broken" in result.stdout
+    assert "conflict" in result.stdout and "fixture-lms" in result.stdout
+    data = json.loads(fb("plugins", "list", "--json", cwd=tmp_path).stdout)
+    states = {p["name"]: p["state"] for p in data}
+    assert states["fixture-raising"] == "broken" and states["fixture-good"] == "ok" and states["core"] == "ok"
+
+
+def test_list_and_info(good_fixture_only, tmp_path):
+    models = json.loads(fb("list", "models", "--json", cwd=tmp_path).stdout)
+    assert {"exp", "brovey", "fixture-lms"} <= {m["name"] for m in models}
+    ivf = json.loads(fb("list", "models", "--task", "ivf", "--json", cwd=tmp_path).stdout)
+    assert [m["name"] for m in ivf] == ["fixture-ivf-only"]
+    info = fb("info", "fixture-noisy", cwd=tmp_path).stdout
+    assert "sigma" in info and "fb-fixture-plugins" in info and "reduced-res" in info
+    missing = fb("info", "fixture-noisx", cwd=tmp_path, check=False)
+    assert missing.returncode == 2 and "did you mean fixture-noisy" in missing.stderr
+
+
+def test_run_resume_and_leaderboard_end_to_end(good_fixture_only, mlflow_store, tmp_path):
+    first = fb("run", "--suite", "fixture-suite", "--workers", "2", cwd=tmp_path)
+    assert "2 ok" in first.stdout
+    assert "fixture-mae" in first.stdout  # the leaderboard is printed at the end
+    again = fb("run", "--suite", "fixture-suite", cwd=tmp_path)
+    assert "2 already done" in again.stdout and "0 to run" in again.stdout
+    plan = fb("run", "--suite", "fixture-suite", "--plan", cwd=tmp_path).stdout
+    assert "done" in plan and "looked in /nonexistent/fixture" in plan
+    markdown = fb("leaderboard", "show", "--format", "markdown", cwd=tmp_path).stdout
+    lines = [line for line in markdown.splitlines() if line.startswith("| 1 |")]
+    assert lines and "fixture-lms" in lines[0] and "**" in lines[0]  # best method first, in bold
+    csv = fb("leaderboard", "show", "--format", "csv", cwd=tmp_path).stdout
+    assert csv.splitlines()[0].startswith("dataset,method,metric,mean,std")
+
+
+def test_unknown_suite_is_a_clean_error(tmp_path):
+    result = fb("run", "--suite", "reduced-rez", "--no-mlflow", cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "did you mean 'reduced-res'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_reports_environment(tmp_path):
+    out = fb("doctor", cwd=tmp_path).stdout
+    for needle in ("torch", "mlflow", "plugin core", "results folder"):
+        assert needle in out

@@ -1,0 +1,70 @@
+"""The local executor: real worker processes; a killed worker fails its run only."""
+
+from __future__ import annotations
+
+import pytest
+
+from fusionbench.planner import Selection, plan_suite
+from fusionbench.plugins import load_registry
+from fusionbench.results.reader import latest_runs, read_scores
+from fusionbench.runner import RunOptions, run_plan
+
+MODELS = [Selection.parse(m) for m in ("fixture-lms", "fixture-killer", "fixture-noisy")]
+
+
+def _sweep(tmp_path, **executor_options):
+    registry = load_registry(disabled=["mlflow"])
+    plan = plan_suite(registry, "fixture-suite", models=MODELS, seeds=[0, 1])
+    options = RunOptions(
+        results_dir=tmp_path / "results",
+        executor="local",
+        executor_options={"workers": 2, **executor_options},
+    )
+    return plan, run_plan(registry, plan, options)
+
+
+def test_killed_worker_fails_only_its_run_and_a_rerun_completes(good_fixture_only, tmp_path, monkeypatch):
+    monkeypatch.setenv("FB_FIXTURE_KILL", "1")  # the killer model SIGKILLs its worker mid-run
+    plan, summary = _sweep(tmp_path)
+    assert summary.counts == {"ok": 4, "crashed": 2}
+    runs = latest_runs(tmp_path / "results")
+    crashed = runs[runs["status"] == "crashed"]
+    assert set(crashed["label"].str.split("@").str[0]) == {"fixture-killer"}
+    assert all("SIGKILL" in m for m in crashed["error_message"])
+    scores = read_scores(tmp_path / "results")
+    assert set(scores["model"]) == {"fixture-lms", "fixture-noisy"}
+    assert len(scores) == 4 * 3
+    before = scores.sort_values(["run_key", "image_id"]).reset_index(drop=True)
+
+    monkeypatch.delenv("FB_FIXTURE_KILL")
+    _, rerun = _sweep(tmp_path)
+    assert rerun.counts == {"ok": 2} and rerun.skipped_done == 4
+    after = read_scores(tmp_path / "results")
+    assert len(after) == 6 * 3  # nothing duplicated
+    survived = after[after["run_key"].isin(before["run_key"])].sort_values(["run_key", "image_id"]).reset_index(drop=True)
+    assert (survived["value"].to_numpy() == before["value"].to_numpy()).all()
+    assert set(latest_runs(tmp_path / "results")["status"]) == {"ok"}
+
+
+def test_local_and_inline_give_identical_numbers(good_fixture_only, tmp_path):
+    registry = load_registry(disabled=["mlflow"])
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy")])
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "local", executor="local", executor_options={"workers": 1}))
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "inline", executor="inline"))
+    a = read_scores(tmp_path / "local").sort_values("image_id")["value"].to_numpy()
+    b = read_scores(tmp_path / "inline").sort_values("image_id")["value"].to_numpy()
+    assert (a == b).all()
+
+
+@pytest.mark.parametrize("timeout_s", [0.001])
+def test_timeout_kills_the_run_and_records_it(good_fixture_only, tmp_path, timeout_s):
+    registry = load_registry(disabled=["mlflow"])
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
+    summary = run_plan(
+        registry,
+        plan,
+        RunOptions(results_dir=tmp_path / "r", executor="local", executor_options={"workers": 1, "timeout_s": timeout_s}),
+    )
+    assert summary.counts == {"timeout": 1}
+    runs = latest_runs(tmp_path / "r")
+    assert "exceeded" in runs["error_message"].iloc[0]

@@ -1,0 +1,67 @@
+"""Suite expansion: compatible pairs become runs, incompatible ones are skipped with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from fusionbench.errors import PlanError
+from fusionbench.planner import Selection, plan_suite, resolve_params
+from fusionbench.plugins import load_registry
+from fusionbench.specs import ParamSpec
+
+
+def test_suite_expands_to_runs_and_explains_skips(good_fixture_only):
+    plan = plan_suite(load_registry(), "fixture-suite")
+    assert sorted(r.model.name for r in plan.runs) == ["fixture-lms", "fixture-noisy"]
+    assert all(r.dataset.name == "fixture-scenes" for r in plan.runs)
+    assert all(r.data_sha256 for r in plan.runs)
+    reasons = {(s.model, s.dataset): s.reason for s in plan.skipped}
+    assert "does not do pansharpening" in reasons[("fixture-ivf-only", "fixture-scenes")]
+    assert "looked in /nonexistent/fixture" in reasons[("fixture-lms", "fixture-missing")]
+
+
+def test_resolved_params_enter_the_run_and_its_key(good_fixture_only):
+    registry = load_registry()
+    default = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy")])
+    explicit = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy[sigma=0.1]")])
+    other = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy[sigma=0.2]")])
+    assert dict(default.runs[0].model.params) == {"sigma": 0.1}
+    assert default.runs[0].run_key == explicit.runs[0].run_key
+    assert other.runs[0].run_key != default.runs[0].run_key
+
+
+def test_seeds_multiply_runs_and_dataset_params_are_recorded(good_fixture_only):
+    plan = plan_suite(load_registry(), "fixture-suite", seeds=[0, 1, 2], datasets=[Selection.parse("fixture-scenes[n=2]")])
+    assert len(plan.runs) == 2 * 3
+    assert {r.seed for r in plan.runs} == {0, 1, 2}
+    assert all(dict(r.dataset.params) == {"n": 2} for r in plan.runs)
+
+
+def test_models_outside_the_suite_can_be_selected_by_pattern(good_fixture_only):
+    plan = plan_suite(load_registry(), "fixture-suite", models=[Selection.parse("fixture-n*")])
+    assert {r.model.name for r in plan.runs} == {"fixture-nan", "fixture-noisy"}
+
+
+def test_bad_selections_fail_clearly(good_fixture_only):
+    registry = load_registry()
+    with pytest.raises(PlanError, match="has no parameter"):
+        plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy[temperature=3]")])
+    with pytest.raises(PlanError, match="no suite named 'fixture-suit'"):
+        plan_suite(registry, "fixture-suit")
+    with pytest.raises(PlanError, match="'abc'"):
+        resolve_params("model", "m", {"sigma": ParamSpec(0.1, "float")}, {"sigma": "abc"})
+
+
+def test_selection_parsing():
+    selection = Selection.parse("ddif[steps=25,preset=tiny]")
+    assert selection.pattern == "ddif" and dict(selection.params) == {"steps": "25", "preset": "tiny"}
+    assert Selection.parse("synthetic-*").matches("synthetic-wv3-rr")
+    with pytest.raises(PlanError):
+        Selection.parse("ddif[steps]")
+
+
+def test_third_party_models_join_default_suites(good_fixture_only):
+    """reduced-res selects every pansharpening/reduced dataset and every compatible model."""
+    plan = plan_suite(load_registry(), "reduced-res", datasets=[Selection.parse("fixture-scenes")])
+    models = {r.model.name for r in plan.runs}
+    assert {"fixture-lms", "fixture-noisy", "exp", "brovey"} <= models
