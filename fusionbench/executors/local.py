@@ -132,11 +132,22 @@ class LocalExecutor:
         devices: Sequence[str] | None = None,
         workers: int | None = None,
         timeout_s: float | None = None,
+        registry: Any = None,
         **_: object,
     ):
         self.devices = devices
         self.workers = workers
         self.timeout_s = timeout_s
+        self.registry = registry
+
+    def _choose(self, job: Job, idle: list[_Worker]) -> _Worker:
+        """Let a ``fusionbench_select_device`` plugin pick the slot; default: the first idle one."""
+        if self.registry is not None and len(idle) > 1:
+            chosen = self.registry.hook.fusionbench_select_device(run=job.run, free_devices=[w.slot.label for w in idle])
+            for worker in idle:
+                if worker.slot.label == chosen:
+                    return worker
+        return idle[0]
 
     def run(self, jobs: Sequence[Job], config: WorkerConfig, emit: EventSink) -> None:
         if not jobs:
@@ -149,11 +160,13 @@ class LocalExecutor:
         pending: deque[Job] = deque(jobs)
         try:
             while pending or any(w.job for w in workers):
-                for worker in workers:
-                    if worker.job is None and pending:
-                        job = pending.popleft()
-                        worker.assign(job)
-                        emit(JobStarted(job, worker.slot.label))
+                idle = [w for w in workers if w.job is None]
+                while idle and pending:
+                    job = pending.popleft()
+                    worker = self._choose(job, idle)
+                    idle.remove(worker)
+                    worker.assign(job)
+                    emit(JobStarted(job, worker.slot.label))
                 busy = [w for w in workers if w.job is not None]
                 waitables = [w.conn for w in busy] + [w.process.sentinel for w in busy]
                 wait(waitables, timeout=0.5)

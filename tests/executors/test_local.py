@@ -68,3 +68,29 @@ def test_timeout_kills_the_run_and_records_it(good_fixture_only, tmp_path, timeo
     assert summary.counts == {"timeout": 1}
     runs = latest_runs(tmp_path / "r")
     assert "exceeded" in runs["error_message"].iloc[0]
+
+
+def test_a_device_selection_plugin_chooses_the_slot(good_fixture_only, tmp_path):
+    from fusionbench import hookimpl
+    from fusionbench.execution import WorkerConfig
+    from fusionbench.executors.base import Job, JobStarted
+    from fusionbench.executors.local import LocalExecutor
+
+    class LastSlot:
+        @hookimpl
+        def fusionbench_select_device(self, run, free_devices):
+            return free_devices[-1]
+
+    registry = load_registry(disabled=["mlflow"], extra_plugins=[("last-slot", LastSlot())])
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
+    started = []
+    executor = LocalExecutor(workers=2, registry=registry)
+    jobs = [Job(plan.runs[0], 1)]
+    executor.run(jobs, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None)
+    assert [e.device for e in started] == ["cpu0"]  # one job -> one slot only; now with two jobs:
+    from dataclasses import replace
+
+    started.clear()
+    two = [Job(plan.runs[0], 1), Job(replace(plan.runs[0], seed=5), 1)]
+    executor.run(two, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None)
+    assert started[0].device == "cpu1"
