@@ -224,6 +224,6 @@ def select_executor_options(executor: str, devices: Sequence[str] | None, worker
     if executor == "inline":
         if devices and len(devices) > 1:
             raise PlanError("the inline executor runs on one device; use --executor local for several")
-        return {}
+        return {"devices": list(devices)} if devices else {}
     return {"devices": list(devices) if devices else None, "workers": workers, "timeout_s": timeout_s}
 

@@ -48,6 +48,9 @@ def _spec_summary(spec: Any) -> dict[str, Any]:
     return row
 
 
+_TABLE_COLUMNS = ("name", "version", "tasks", "protocol", "direction", "reference", "synthetic", "plugin", "description")
+
+
 def component_rows(entries: Iterable[Registered]) -> list[dict[str, Any]]:
     return [{**_spec_summary(e.spec), "plugin": e.plugin, "dist": e.dist} for e in entries]
 
@@ -55,9 +58,13 @@ def component_rows(entries: Iterable[Registered]) -> list[dict[str, Any]]:
 def components_table(kind: str, entries: list[Registered]) -> Table:
     rows = component_rows(entries)
     table = Table(title=f"{kind} ({len(rows)})")
-    columns = list(dict.fromkeys(key for row in rows for key in row)) or ["name"]
+    present = {key for row in rows for key in row}
+    columns = [c for c in _TABLE_COLUMNS if c in present] or ["name"]
     for column in columns:
-        table.add_column(column, overflow="fold")
+        if column == "description":
+            table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=60)
+        else:
+            table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*(str(row.get(c, "")) for c in columns))
     return table
