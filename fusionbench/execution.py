@@ -38,6 +38,7 @@ class WorkerConfig:
     cache_dir: str | None = None
     device: str = "cpu"
     torch_threads: int | None = None
+    previews: int = 2  # PNG previews of the first N fused images of each run (0 = none)
 
 
 def _card_from(mapping: Mapping[str, Any]) -> DataCard:
@@ -195,6 +196,13 @@ def _fuse_and_score(
         nfe = getattr(sampler, "nfe", None) if sampler is not None else nfe
         pred = out.detach().to("cpu", torch.float64)
         ref = _to_tensor(item.reference, torch.device("cpu")) if item.reference is not None else None
+        if index < config.previews:
+            from .results.previews import save_preview
+
+            save_preview(
+                Path(config.results_dir), run.suite, run.run_key, item.image_id,
+                pred[0].numpy(), item.reference, card.extra,
+            )
         cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
         for metric_ref, metric in metrics:
             values = metric(pred, ref, cpu_inputs, card)

@@ -316,6 +316,36 @@ def leaderboard_show(suite_name: str | None, fmt: str, results_dir: Path | None)
         raise FusionbenchError("no results found; run `fusionbench run --suite reduced-res` first")
 
 
+@leaderboard.command("export")
+@click.option("--suite", "suite_name", required=True)
+@click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "html", "parquet"]), required=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="file to write")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path))
+def leaderboard_export(suite_name: str, fmt: str, out: Path, results_dir: Path | None) -> None:
+    """Write one suite's leaderboard as Markdown, CSV, a self-contained HTML page, or Parquet."""
+    from ..results.export import export_board
+    from ..results.store import default_results_dir
+
+    export_board(results_dir or default_results_dir(), suite_name, fmt, out)
+    click.echo(f"wrote {out}")
+
+
+@leaderboard.command("publish")
+@click.option("--suite", "suite_name", required=True)
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.option("--results", "results_dir", type=click.Path(path_type=Path))
+def leaderboard_publish(suite_name: str, folder: Path, results_dir: Path | None) -> None:
+    """Write <dir>/<suite>.{parquet,md,csv,html}: the published tables of a suite."""
+    from ..results.export import export_board
+    from ..results.store import default_results_dir
+
+    results = results_dir or default_results_dir()
+    for fmt, suffix in (("parquet", "parquet"), ("markdown", "md"), ("csv", "csv"), ("html", "html")):
+        path = folder / f"{suite_name}.{suffix}"
+        export_board(results, suite_name, fmt, path)
+        click.echo(f"wrote {path}")
+
+
 # -- doctor ---------------------------------------------------------------------------------
 @cli.command()
 @click.option("--results", "results_dir", type=click.Path(path_type=Path))

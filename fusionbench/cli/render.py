@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
@@ -12,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..planner import Plan
+from ..results.formats import _arrow, _cells, board_text
 from ..plugins import Registered, Registry
 
 
@@ -152,41 +152,37 @@ def _reason_class(reason: str) -> str:
     return "incompatible"
 
 
-def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: str = "table") -> bool:
+def load_board(console: Console | None, results: Path, suite: str | None) -> tuple[Any, Any]:
+    """Read scores (reporting unreadable files) and build the leaderboard of one or all suites."""
     from ..results.leaderboard import build_leaderboard
     from ..results.reader import ReadReport, read_scores
 
     report = ReadReport()
     scores = read_scores(results, suite, report=report)
-    for problem in report.problems:
-        console.print(f"[yellow]warning:[/] {problem}")
+    if console is not None:
+        for problem in report.problems:
+            console.print(f"[yellow]warning:[/] {problem}")
+    if scores.empty:
+        return scores, None
+    return scores, build_leaderboard(scores)
+
+
+def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: str = "table") -> bool:
+    from ..results.leaderboard import build_leaderboard
+
+    scores, _ = load_board(console, results, suite)
     if scores.empty:
         return False
-    suites = sorted(scores["suite"].unique())
-    for suite_name in suites:
+    for suite_name in sorted(scores["suite"].unique()):
         board = build_leaderboard(scores[scores["suite"] == suite_name])
         for problem in board.problems:
             console.print(f"[yellow]not comparable:[/] {problem}")
-        for dataset in board.datasets:
-            if fmt == "table":
+        if fmt == "table":
+            for dataset in board.datasets:
                 console.print(_rich_board(board, suite_name, dataset))
-            elif fmt == "markdown":
-                console.print(_markdown_board(board, suite_name, dataset), markup=False, highlight=False, soft_wrap=True)
-            else:
-                console.print(_csv_board(board, dataset), markup=False, highlight=False, soft_wrap=True, end="")
+        else:
+            console.print(board_text(board, suite_name, fmt), markup=False, highlight=False, soft_wrap=True, end="")
     return True
-
-
-def _cells(board: Any, dataset: str) -> tuple[list[str], list[str], dict[tuple[str, str], Any]]:
-    sub = board.table[board.table["dataset"] == dataset]
-    metrics = board.metrics_for(dataset)
-    methods = list(dict.fromkeys(sub["method"]))
-    cells = {(row.method, row.metric): row for row in sub.itertuples()}
-    return metrics, methods, cells
-
-
-def _arrow(higher: bool) -> str:
-    return "↑" if higher else "↓"
 
 
 def _rich_board(board: Any, suite: str, dataset: str) -> Table:
@@ -211,29 +207,3 @@ def _rich_board(board: Any, suite: str, dataset: str) -> Table:
     return table
 
 
-def _markdown_board(board: Any, suite: str, dataset: str) -> str:
-    metrics, methods, cells = _cells(board, dataset)
-    out = io.StringIO()
-    out.write(f"### {suite} / {dataset}\n\n")
-    header = ["#", "method"] + [
-        f"{m} {_arrow(next(cells[(x, m)] for x in methods if (x, m) in cells).higher_is_better)}" for m in metrics
-    ]
-    out.write("| " + " | ".join(header) + " |\n")
-    out.write("|" + "---|" * len(header) + "\n")
-    for position, method in enumerate(methods, 1):
-        values = []
-        for metric in metrics:
-            cell = cells.get((method, metric))
-            if cell is None:
-                values.append("-")
-                continue
-            text = f"{cell.mean:.4f} ± {cell.std:.4f}"
-            values.append(f"**{text}**" if cell.rank == 1 else text)
-        out.write("| " + " | ".join([str(position), method, *values]) + " |\n")
-    return out.getvalue()
-
-
-def _csv_board(board: Any, dataset: str) -> str:
-    sub = board.table[board.table["dataset"] == dataset]
-    columns = ["dataset", "method", "metric", "mean", "std", "n_images", "n_seeds", "rank", "higher_is_better", "comparable"]
-    return sub[columns].to_csv(index=False)

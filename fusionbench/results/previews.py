@@ -1,0 +1,92 @@
+"""Small PNG previews of fused images, for the leaderboard page and comparison panels.
+
+Display scaling is taken from the reference image when there is one (else from the first input
+that has the output's shape), so every method's preview of the same image is stretched the same
+way and differences between methods are visible rather than normalised away.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+DEFAULT_RGB = {8: (4, 2, 1), 4: (2, 1, 0), 3: (0, 1, 2)}
+
+
+def display_bands(channels: int, card_extra: Mapping[str, Any] | None = None) -> tuple[int, ...]:
+    """Which bands make the RGB preview (a 1-band image is shown grey)."""
+    if card_extra and card_extra.get("rgb_bands"):
+        return tuple(int(b) for b in card_extra["rgb_bands"])
+    if channels in DEFAULT_RGB:
+        return DEFAULT_RGB[channels]
+    if channels == 1:
+        return (0,)
+    # hyperspectral: three bands spread across the spectrum (red, green, blue order)
+    return (int(channels * 0.8), int(channels * 0.5), int(channels * 0.15))
+
+
+def stretch_limits(image: np.ndarray, bands: Sequence[int], low: float = 1.0, high: float = 99.0) -> np.ndarray:
+    """Per displayed band (low, high) percentiles: shape (len(bands), 2)."""
+    picked = image[list(bands)].reshape(len(bands), -1)
+    return np.stack([np.percentile(picked, low, axis=1), np.percentile(picked, high, axis=1)], axis=1)
+
+
+def to_uint8(image: np.ndarray, bands: Sequence[int], limits: np.ndarray) -> np.ndarray:
+    """(C, H, W) float → (H, W, 3) uint8 with the given per-band limits."""
+    picked = image[list(bands)].astype(np.float64)
+    lo = limits[:, 0][:, None, None]
+    hi = limits[:, 1][:, None, None]
+    scaled = np.clip((picked - lo) / np.maximum(hi - lo, 1e-12), 0.0, 1.0)
+    rgb = np.repeat(scaled, 3, axis=0) if len(bands) == 1 else scaled
+    return np.round(np.moveaxis(rgb, 0, -1) * 255.0).astype(np.uint8)
+
+
+def png_bytes(rgb: np.ndarray, max_side: int = 256) -> bytes:
+    from PIL import Image
+
+    picture = Image.fromarray(rgb)
+    if max(picture.size) > max_side:
+        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def preview_dir(results: Path, suite: str, run_key: str) -> Path:
+    return results / "previews" / f"suite={suite}" / run_key
+
+
+def save_preview(
+    results: Path,
+    suite: str,
+    run_key: str,
+    image_id: str,
+    pred: np.ndarray,
+    reference: np.ndarray | None,
+    card_extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``<results>/previews/suite=<s>/<run_key>/<image_id>.png`` (and the reference beside it)."""
+    bands = display_bands(pred.shape[0], card_extra)
+    basis = reference if reference is not None and reference.shape == pred.shape else pred
+    limits = stretch_limits(basis, bands)
+    folder = preview_dir(results, suite, run_key)
+    path = folder / f"{_safe(image_id)}.png"
+    write_bytes_atomic(path, png_bytes(to_uint8(pred, bands, limits)))
+    if reference is not None and reference.shape == pred.shape:
+        write_bytes_atomic(folder / f"{_safe(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits)))
+    return path
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
