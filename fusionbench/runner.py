@@ -37,6 +37,7 @@ class RunOptions:
     executor: str = "local"
     executor_options: dict[str, Any] = field(default_factory=dict)
     force: bool = False
+    retries: int = 1  # re-attempts of runs whose worker crashed (infrastructure), never of model errors
     data_root: Path | None = None
     cache_dir: Path | None = None
     argv: tuple[str, ...] = ()
@@ -146,6 +147,8 @@ def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: List
         argv=options.argv,
     )
     summary = SessionSummary(skipped_done=skipped)
+    final_status: dict[str, str] = {}
+    crashed: list[Job] = []
     env_json = json.dumps(environment_snapshot(registry), sort_keys=True)
     host = socket.gethostname()
     t0 = time.perf_counter()
@@ -160,6 +163,9 @@ def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: List
             )
         if isinstance(event, JobFinished):
             _finish(registry, session, summary, event.job, event.outcome, options, env_json, host, listener)
+            final_status[event.job.run.run_key] = event.outcome.status
+            if event.outcome.status == "crashed":
+                crashed.append(event.job)
         if listener.on_event:
             listener.on_event(event)
 
@@ -171,8 +177,17 @@ def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: List
         cache_dir=str(options.cache_dir) if options.cache_dir else None,
     )
     try:
-        executor.run(jobs, config, emit)
+        remaining = list(jobs)
+        for round_ in range(options.retries + 1):
+            crashed.clear()
+            executor.run(remaining, config, emit)
+            if not crashed or round_ == options.retries:
+                break
+            remaining = [Job(job.run, job.attempt + 1) for job in crashed]
+            summary.retried += len(remaining)
     finally:
+        for status in final_status.values():
+            summary.counts[status] = summary.counts.get(status, 0) + 1
         summary.wall_s = time.perf_counter() - t0
         _call_observers(
             registry, "fusionbench_session_finished", {"session": session, "summary": summary}, summary.observer_errors
@@ -206,7 +221,6 @@ def _finish(
     )
     # Runs record first: once the scores are on disk, nothing an observer does can lose them.
     write_table_atomic(record_table(record), runs_path(options.results_dir, run.suite, run.run_key, job.attempt))
-    summary.counts[outcome.status] = summary.counts.get(outcome.status, 0) + 1
     errors: list[str] = []
     scores = Path(outcome.scores_path) if outcome.scores_path else None
     _call_observers(

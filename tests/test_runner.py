@@ -97,3 +97,28 @@ def test_an_observer_that_raises_never_fails_the_benchmark(good_fixture_only, tm
     assert any("logger down" in e for e in summary.observer_errors)
     runs = latest_runs(tmp_path / "results")
     assert all("logger down" in e for e in runs["observer_errors_json"])
+
+
+def test_a_model_that_raises_fails_its_run_with_the_error_and_traceback(registry, tmp_path):
+    _, summary = _run(registry, tmp_path, models=[Selection.parse("fixture-raise"), Selection.parse("fixture-lms")])
+    assert summary.counts == {"failed": 1, "ok": 1}
+    runs = latest_runs(tmp_path / "results")
+    failed = runs[runs["status"] == "failed"].iloc[0]
+    assert failed["error_type"] == "ValueError"
+    assert "always fails" in failed["error_message"]
+    assert "components.py" in failed["traceback"]
+
+
+def test_results_folder_turning_read_only_stops_cleanly_and_keeps_what_was_written(registry, tmp_path, readonly_dir):
+    from fusionbench.errors import ResultsError
+
+    results = tmp_path / "results"
+    _run(registry, tmp_path, models=[Selection.parse("fixture-lms")])
+    before = read_scores(results)
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy")])
+    with pytest.raises(ResultsError, match="not writable"):
+        run_plan(registry, plan, RunOptions(results_dir=readonly_dir / "results", executor="inline"))
+    # the earlier results are untouched and a rerun into a writable folder finishes the rest
+    assert read_scores(results).equals(before)
+    _, summary = _run(registry, tmp_path, models=[Selection.parse("fixture-lms"), Selection.parse("fixture-noisy")])
+    assert summary.counts == {"ok": 1} and summary.skipped_done == 1

@@ -208,6 +208,7 @@ def info(ctx: click.Context, name: str) -> None:
 @click.option("--devices", help="GPU ids for the local executor, e.g. 0,1 (default: all visible)")
 @click.option("--workers", type=int, help="CPU worker processes when there is no GPU (default: CPU count)")
 @click.option("--timeout", "timeout_s", type=float, help="per-run time limit in seconds (local executor)")
+@click.option("--retries", type=int, default=1, show_default=True, help="re-attempts of runs whose worker crashed (not of model errors)")
 @click.option("--force", is_flag=True, help="redo runs that already finished")
 @click.option("--plan", "plan_only", is_flag=True, help="print the run matrix (done / pending / skipped) and exit")
 @click.option("--results", "results_dir", type=click.Path(path_type=Path), help="results folder (default: $FUSIONBENCH_RESULTS or ./fusionbench-results)")
@@ -226,6 +227,7 @@ def run(
     devices: str | None,
     workers: int | None,
     timeout_s: float | None,
+    retries: int,
     force: bool,
     plan_only: bool,
     results_dir: Path | None,
@@ -275,6 +277,7 @@ def run(
             executor, devices.split(",") if devices else None, workers, timeout_s
         ),
         force=force,
+        retries=retries,
         data_root=root,
         argv=tuple(sys.argv),
     )
@@ -286,7 +289,8 @@ def run(
         console.print("[red]interrupted[/]: finished runs are saved; rerun the same command to resume")
         sys.exit(130)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
-    console.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done")
+    retried = f"; {summary.retried} crashed runs retried" if summary.retried else ""
+    console.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}")
     for error in summary.observer_errors:
         console.print(f"[yellow]observer error:[/] {error}")
     for record in listener.failures:

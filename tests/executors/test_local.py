@@ -27,7 +27,9 @@ def test_killed_worker_fails_only_its_run_and_a_rerun_completes(good_fixture_onl
     monkeypatch.setenv("FB_FIXTURE_KILL", "1")  # the killer model SIGKILLs its worker mid-run
     plan, summary = _sweep(tmp_path)
     assert summary.counts == {"ok": 4, "crashed": 2}
+    assert summary.retried == 2  # a crash is retried once on a fresh worker (it crashes again here)
     runs = latest_runs(tmp_path / "results")
+    assert set(runs[runs["status"] == "crashed"]["attempt"]) == {2}
     crashed = runs[runs["status"] == "crashed"]
     assert set(crashed["label"].str.split("@").str[0]) == {"fixture-killer"}
     assert all("SIGKILL" in m for m in crashed["error_message"])
@@ -43,7 +45,9 @@ def test_killed_worker_fails_only_its_run_and_a_rerun_completes(good_fixture_onl
     assert len(after) == 6 * 3  # nothing duplicated
     survived = after[after["run_key"].isin(before["run_key"])].sort_values(["run_key", "image_id"]).reset_index(drop=True)
     assert (survived["value"].to_numpy() == before["value"].to_numpy()).all()
-    assert set(latest_runs(tmp_path / "results")["status"]) == {"ok"}
+    final = latest_runs(tmp_path / "results")
+    assert set(final["status"]) == {"ok"}
+    assert set(final[final["label"].str.startswith("fixture-killer")]["attempt"]) == {3}
 
 
 def test_local_and_inline_give_identical_numbers(good_fixture_only, tmp_path):
