@@ -137,7 +137,7 @@ def _fuse_and_score(
     task = get_task(run.task)
     dataset_entry = registry.get("dataset", run.dataset.lookup)
     data_root = Path(config.data_root) if config.data_root else None
-    dataset = build(dataset_entry.spec, root=data_root, **run.dataset.params)
+    dataset, cached_items = _open_dataset(dataset_entry, run, data_root)
     data_hash = dataset.content_sha256(run.split)
     if run.data_sha256 and data_hash != run.data_sha256:
         raise FusionbenchError(
@@ -173,7 +173,7 @@ def _fuse_and_score(
     image_times: list[float] = []
     device = torch.device(config.device)
     nfe: int | None = None
-    for index, item in enumerate(dataset.items(run.split)):
+    for index, item in enumerate(cached_items if cached_items is not None else dataset.items(run.split)):
         if run.max_items is not None and index >= run.max_items:
             break
         inputs = {name: _to_tensor(item.inputs[name], device) for name in task.input_names}
@@ -225,6 +225,28 @@ def _fuse_and_score(
     if not image_times:
         raise FusionbenchError(f"dataset {run.dataset.name!r} split {run.split!r} yielded no images")
     return rows, n_expected, nfe, image_times
+
+
+_SYNTHETIC_CACHE: dict[tuple[str, str, str], tuple[Any, list[Any]]] = {}
+_SYNTHETIC_CACHE_MAX = 16
+
+
+def _open_dataset(entry: Any, run: RunSpec, data_root: Path | None) -> tuple[Any, list[Any] | None]:
+    """Build the dataset; generated (synthetic) splits are kept in the worker's memory.
+
+    A worker runs many models on the same embedded dataset, and generating its scenes costs far
+    more than fusing them with a classical method; real datasets are read from disk each time.
+    """
+    if not entry.spec.synthetic:
+        return build(entry.spec, root=data_root, **run.dataset.params), None
+    key = (run.dataset.lookup, canonical_json(dict(run.dataset.params)), run.split)
+    if key not in _SYNTHETIC_CACHE:
+        dataset = build(entry.spec, root=data_root, **run.dataset.params)
+        items = list(dataset.items(run.split))
+        if len(_SYNTHETIC_CACHE) >= _SYNTHETIC_CACHE_MAX:
+            _SYNTHETIC_CACHE.pop(next(iter(_SYNTHETIC_CACHE)))
+        _SYNTHETIC_CACHE[key] = (dataset, items)
+    return _SYNTHETIC_CACHE[key]
 
 
 def _count(dataset: Any, split: str) -> int | None:

@@ -185,9 +185,12 @@ def _plan_entry(
         if d.spec.task == entry.task
         and d.spec.protocol == entry.protocol
         and any(fnmatch.fnmatchcase(d.name, pattern) for pattern in entry.datasets)
+        and not any(fnmatch.fnmatchcase(d.name, pattern) for pattern in entry.exclude)
     ]
     if dataset_sel:
-        in_entry = [d for d in in_entry if any(s.matches(d.name) for s in dataset_sel)]
+        # an explicit selection may name any dataset of the entry's task/protocol, excluded ones too
+        candidates = [d for d in registry.all("dataset") if d.spec.task == entry.task and d.spec.protocol == entry.protocol]
+        in_entry = [d for d in candidates if any(s.matches(d.name) for s in dataset_sel)]
     dataset_params = {d.name: {} for d in in_entry}
     for selection in dataset_sel or ():
         for d in in_entry:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence, Union
 
 Factory = Union[str, Callable[..., Any]]
@@ -24,9 +23,29 @@ PROTOCOLS = ("reduced", "full", "none")
 (no reference); the other tasks use ``reduced`` when a reference exists and ``none`` otherwise."""
 
 
+class FrozenDict(dict):
+    """A read-only dict: frozen specs cannot be mutated through their mapping fields, yet they
+    still pickle (``MappingProxyType`` does not), hash and compare like plain dicts."""
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("this mapping is read-only (it belongs to a frozen spec)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted((k, repr(v)) for k, v in self.items())))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
 def frozen_mapping(value: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     """A read-only mapping, so a frozen spec cannot be mutated through its dict fields."""
-    return MappingProxyType(dict(value or {}))
+    return FrozenDict(dict(value or {}))
 
 
 @dataclass(frozen=True)
@@ -215,6 +234,7 @@ class SuiteEntry:
     sampler: ComponentChoice | None = None
     models: tuple[str, ...] | None = None  # None = every compatible model, third-party ones too
     max_items: int | None = None
+    exclude: tuple[str, ...] = ("custom-*",)  # datasets that need user-given paths never join by pattern
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ REDUCED_RES = SuiteSpec(
         SuiteEntry(
             task="pansharpening",
             protocol="reduced",
-            metrics=_metrics("sam", "ergas", "q2n", "q-avg", "scc", "psnr"),
+            # dim_cut 0: no border cut, as the DDIF/SSDiff-era evaluation scripts (stated, not defaulted)
+            metrics=_metrics("sam", "ergas", "q2n", "q-avg", "scc", "psnr", dim_cut=0),
         ),
     ),
 )
@@ -35,7 +36,7 @@ FULL_RES = SuiteSpec(
         SuiteEntry(
             task="pansharpening",
             protocol="full",
-            metrics=_metrics("d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr"),
+            metrics=_metrics("d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr", block=32),
         ),
     ),
 )
@@ -45,24 +46,27 @@ MHIF = SuiteSpec(
     version="1",
     description="Multispectral/hyperspectral fusion (CAVE, Harvard): PSNR, SAM, ERGAS, SSIM",
     entries=(
-        SuiteEntry(task="mhif", protocol="reduced", metrics=_metrics("mhif-psnr", "sam", "ergas", "mhif-ssim")),
+        SuiteEntry(task="mhif", protocol="reduced", metrics=_metrics("psnr", "sam", "ergas", "ssim", dim_cut=0)),
     ),
 )
 
-_FUSION_METRICS = ("en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim", "cc", "nabf")
+_FUSION_METRICS = ("en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf")
 
-IVF = SuiteSpec(
-    name="ivf",
-    version="1",
-    description="Infrared-visible fusion (no reference), CDDFuse evaluator profile",
-    entries=(SuiteEntry(task="ivf", protocol="none", metrics=_metrics(*_FUSION_METRICS)),),
-)
 
-MIF = SuiteSpec(
-    name="mif",
-    version="1",
-    description="Medical image fusion, MRI with CT/PET/SPECT (no reference), CDDFuse evaluator profile",
-    entries=(SuiteEntry(task="mif", protocol="none", metrics=_metrics(*_FUSION_METRICS)),),
-)
+def _fusion_suite(task: str, profile: str, what: str) -> SuiteSpec:
+    name = task if profile == "cddfuse" else f"{task}-{profile}"
+    source = "the CDDFuse/DDFM Python evaluator" if profile == "cddfuse" else "the VIFB MATLAB benchmark"
+    return SuiteSpec(
+        name=name,
+        version="1",
+        description=f"{what} (no reference), metrics as {source} computes them",
+        entries=(SuiteEntry(task=task, protocol="none", metrics=_metrics(*_FUSION_METRICS, profile=profile)),),
+    )
 
-DEFAULT_SUITES = (REDUCED_RES, FULL_RES, MHIF, IVF, MIF)
+
+IVF = _fusion_suite("ivf", "cddfuse", "Infrared-visible fusion")
+IVF_VIFB = _fusion_suite("ivf", "vifb", "Infrared-visible fusion")
+MIF = _fusion_suite("mif", "cddfuse", "Medical image fusion, MRI with CT/PET/SPECT")
+MIF_VIFB = _fusion_suite("mif", "vifb", "Medical image fusion, MRI with CT/PET/SPECT")
+
+DEFAULT_SUITES = (REDUCED_RES, FULL_RES, MHIF, IVF, IVF_VIFB, MIF, MIF_VIFB)

@@ -119,3 +119,15 @@ def test_image_seeds_differ_between_images_and_seeds():
     seeds = {image_seed(spec, f"img{i}") for i in range(100)}
     assert len(seeds) == 100
     assert image_seed(replace(spec, seed=1), "img0") != image_seed(spec, "img0")
+
+
+def test_frozen_mappings_are_read_only_picklable_and_hashable():
+    import pickle
+
+    from fusionbench.specs import DataCard, frozen_mapping
+
+    card = DataCard(sensor="WV3", extra=frozen_mapping({"rgb_bands": [4, 2, 1]}))
+    assert pickle.loads(pickle.dumps(card)) == card
+    hash(card)
+    with pytest.raises(TypeError, match="read-only"):
+        card.extra["rgb_bands"] = [0, 1, 2]

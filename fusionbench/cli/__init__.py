@@ -21,9 +21,13 @@ KIND_PLURALS = {f"{kind}s": kind for kind in KINDS}
 
 
 def _console() -> Any:
+    """A rich console; when output is piped, wide enough that tables are not folded."""
     from rich.console import Console
 
-    return Console()
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=200)
+    return console
 
 
 def _registry(ctx: click.Context, **kwargs: Any) -> Any:
@@ -145,6 +149,19 @@ def plugins_list(ctx: click.Context, as_json: bool) -> None:
     console.print(plugins_table(registry))
     for conflict in registry.conflicts:
         console.print(f"[yellow]conflict:[/] {conflict.message()}")
+
+
+@plugins.command("check")
+@click.argument("name")
+@click.option("-x", "exitfirst", is_flag=True, help="stop at the first failure")
+def plugins_check(name: str, exitfirst: bool) -> None:
+    """Run the conformance tests (fusionbench.testing) against one installed plugin."""
+    import subprocess
+
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs", "fusionbench.testing.conformance", f"--fusionbench-plugin={name}"]
+    if exitfirst:
+        argv.append("-x")
+    sys.exit(subprocess.call(argv))
 
 
 @cli.command("list")

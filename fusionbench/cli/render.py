@@ -136,7 +136,7 @@ def print_skips(console: Console, plan: Plan, verbose: bool) -> None:
         for column in ("model", "dataset", "reason"):
             table.add_column(column, overflow="fold")
         for skip in plan.skipped:
-            table.add_row(skip.model, skip.dataset, skip.reason)
+            table.add_row(skip.model, skip.dataset, skip.reason.strip().splitlines()[0])
         console.print(table)
         return
     reasons = Counter(_reason_class(s.reason) for s in plan.skipped)
@@ -190,10 +190,10 @@ def _rich_board(board: Any, suite: str, dataset: str) -> Table:
     synthetic = " [synthetic data]" if dataset.startswith("synthetic-") else ""
     table = Table(title=f"{suite} / {dataset}{synthetic}")
     table.add_column("#")
-    table.add_column("method")
+    table.add_column("method", no_wrap=True)
     for metric in metrics:
         row = next(cells[(m, metric)] for m in methods if (m, metric) in cells)
-        table.add_column(f"{metric} {_arrow(row.higher_is_better)}", justify="right")
+        table.add_column(f"{metric} {_arrow(row.higher_is_better)}", justify="right", no_wrap=True)
     for position, method in enumerate(methods, 1):
         values = []
         for metric in metrics:
