@@ -201,7 +201,7 @@ def _fuse_and_score(
 
             save_preview(
                 Path(config.results_dir), run.suite, run.run_key, item.image_id,
-                pred[0].numpy(), item.reference, card.extra,
+                pred[0].numpy(), item.reference, card.extra, card.max_value,
             )
         cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
         for metric_ref, metric in metrics:

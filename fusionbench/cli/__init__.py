@@ -360,10 +360,33 @@ def leaderboard_publish(suite_name: str, folder: Path, results_dir: Path | None)
     from ..results.export import export_board
     from ..results.store import default_results_dir
 
+    from ..results.plots import write_plots
+    from ..results.reader import read_scores
+
     results = results_dir or default_results_dir()
     for fmt, suffix in (("parquet", "parquet"), ("markdown", "md"), ("csv", "csv"), ("html", "html")):
         path = folder / f"{suite_name}.{suffix}"
         export_board(results, suite_name, fmt, path)
+        click.echo(f"wrote {path}")
+    plots = write_plots(read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots")
+    click.echo(f"wrote {len(plots)} plots to {folder / f'{suite_name}-plots'}")
+
+
+@leaderboard.command("plots")
+@click.option("--suite", "suite_name", required=True)
+@click.option("--out", "folder", type=click.Path(path_type=Path), required=True, help="folder for the PNG files")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path))
+def leaderboard_plots(suite_name: str, folder: Path, results_dir: Path | None) -> None:
+    """Quality-vs-time and quality-vs-steps charts, and comparison panels with error maps."""
+    from ..results.plots import write_plots
+    from ..results.reader import read_scores
+    from ..results.store import default_results_dir
+
+    results = results_dir or default_results_dir()
+    scores = read_scores(results, suite_name)
+    if scores.empty:
+        raise FusionbenchError(f"no finished runs of suite {suite_name!r} under {results}")
+    for path in write_plots(scores, results, suite_name, folder):
         click.echo(f"wrote {path}")
 
 

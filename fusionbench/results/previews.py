@@ -75,6 +75,7 @@ def save_preview(
     pred: np.ndarray,
     reference: np.ndarray | None,
     card_extra: Mapping[str, Any] | None = None,
+    max_value: float = 1.0,
 ) -> Path:
     """Write ``<results>/previews/suite=<s>/<run_key>/<image_id>.png`` (and the reference beside it)."""
     bands = display_bands(pred.shape[0], card_extra)
@@ -85,7 +86,20 @@ def save_preview(
     write_bytes_atomic(path, png_bytes(to_uint8(pred, bands, limits)))
     if reference is not None and reference.shape == pred.shape:
         write_bytes_atomic(folder / f"{_safe(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits)))
+        write_bytes_atomic(folder / f"{_safe(image_id)}.error.png", png_bytes(error_map(pred, reference, max_value)))
     return path
+
+
+ERROR_MAP_FRACTION = 0.1
+"""Error maps saturate at 10 % of the data range, so maps of different methods share a scale."""
+
+
+def error_map(pred: np.ndarray, reference: np.ndarray, max_value: float) -> np.ndarray:
+    """Grey (H, W, 3) uint8 of the per-pixel mean absolute error over bands."""
+    error = np.abs(pred.astype(np.float64) - reference).mean(axis=0)
+    scaled = np.clip(error / (ERROR_MAP_FRACTION * max_value), 0.0, 1.0)
+    grey = np.round(scaled * 255.0).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
 
 
 def _safe(name: str) -> str:

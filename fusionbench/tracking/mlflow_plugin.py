@@ -141,7 +141,23 @@ def fusionbench_session_finished(session: Any, summary: Any) -> None:
     metrics.append(Metric("session_wall_s", float(summary.wall_s), now, 0))
     metrics.append(Metric("runs_skipped_done", float(summary.skipped_done), now, 0))
     client.log_batch(parent_id, metrics=metrics)
+    _log_plots(client, parent_id, session)
     client.set_terminated(parent_id, status="FAILED" if summary.n_failed else "FINISHED")
+
+
+def _log_plots(client: Any, run_id: str, session: Any) -> None:
+    """The suite's charts (over all its results so far) as artifacts of the session run."""
+    import tempfile
+
+    from ..results.plots import write_plots
+    from ..results.reader import read_scores
+
+    scores = read_scores(Path(session.results_dir), session.suite)
+    if scores.empty:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        for path in write_plots(scores, Path(session.results_dir), session.suite, Path(folder)):
+            client.log_artifact(run_id, str(path), artifact_path="plots")
 
 
 def _metric_key(name: str) -> str:
