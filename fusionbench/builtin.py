@@ -26,6 +26,11 @@ def fusionbench_register_executors():
             factory="fusionbench.executors.local:LocalExecutor",
             description="one worker process per GPU, or per CPU slot; a crash fails one run only",
         ),
+        ExecutorSpec(
+            name="ray",
+            factory="fusionbench.executors.ray_executor:RayExecutor",
+            description="one Ray task per run on a cluster ($RAY_ADDRESS) or a local Ray; extra fusionbench[ray]",
+        ),
     ]
 
 
