@@ -8,6 +8,11 @@ from typing import Any, Mapping
 
 
 def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group; only the coordinator reacts (it stops the workers
+    # and records the interrupted runs), so a worker never dies half-way through a write.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(env)
     from ..execution import WorkerConfig, execute_run
     from ..plugins import load_registry

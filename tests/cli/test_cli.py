@@ -83,3 +83,33 @@ def test_doctor_reports_environment(tmp_path):
     out = fb("doctor", cwd=tmp_path).stdout
     for needle in ("torch", "mlflow", "plugin core", "results folder"):
         assert needle in out
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(good_fixture_only, tmp_path):
+    import signal
+    import time
+
+    from fusionbench.results.reader import latest_runs, read_scores
+
+    argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-lms,fixture-slow",
+            "--seeds", "0,1,2", "--workers", "1", "--no-mlflow"]
+    env = {**os.environ, "COLUMNS": "200"}
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    runs_dir = tmp_path / "fusionbench-results" / "runs"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(runs_dir.rglob("run-*.parquet"))) < 2:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, out
+    assert "interrupted" in out and "rerun the same command to resume" in out
+    runs = latest_runs(tmp_path / "fusionbench-results")
+    assert {"ok", "interrupted"} <= set(runs["status"])
+    done_before = read_scores(tmp_path / "fusionbench-results")
+    n_ok = int((runs["status"] == "ok").sum())
+    rerun = fb(*argv[3:], cwd=tmp_path)
+    assert f"{n_ok} already done" in rerun.stdout
+    scores = read_scores(tmp_path / "fusionbench-results")
+    assert len(scores) == 6 * 3  # every run complete, none duplicated
+    kept = scores[scores["run_key"].isin(done_before["run_key"])].sort_values(["run_key", "image_id"])["value"].to_numpy()
+    assert (kept == done_before.sort_values(["run_key", "image_id"])["value"].to_numpy()).all()
