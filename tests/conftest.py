@@ -10,24 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from fusionbench.testing.data import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 FIXTURE_PLUGINS = REPO / "tests" / "fixtures" / "fb-fixture-plugins"
-
-
-def shared_data_dir() -> Path:
-    """The real samples in ../shared/data: skip when absent, fail when CI requires them."""
-    if SHARED_DATA.is_dir():
-        return SHARED_DATA
-    message = f"shared data folder {SHARED_DATA} is absent"
-    if os.environ.get("FUSIONBENCH_REQUIRE_SHARED_DATA") == "1":
-        pytest.fail(message + " and FUSIONBENCH_REQUIRE_SHARED_DATA=1", pytrace=False)
-    pytest.skip(message + " (set FUSIONBENCH_REQUIRE_SHARED_DATA=1 to make this an error)")
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    return shared_data_dir()
+    """The real samples in ../shared/data: skip when absent, fail when CI requires them."""
+    return shared_data_dir(REPO)
 
 
 @pytest.fixture(scope="session")

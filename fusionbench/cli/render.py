@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..planner import Plan
-from ..results.formats import _arrow, _cells, board_text
+from ..results.formats import board_grid, board_text
 from ..plugins import Registered, Registry
 
 
@@ -186,24 +186,11 @@ def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: s
 
 
 def _rich_board(board: Any, suite: str, dataset: str) -> Table:
-    metrics, methods, cells = _cells(board, dataset)
+    header, rows = board_grid(board, dataset, lambda text: f"[bold]{text}[/]")
     synthetic = " [synthetic data]" if dataset.startswith("synthetic-") else ""
     table = Table(title=f"{suite} / {dataset}{synthetic}")
-    table.add_column("#")
-    table.add_column("method", no_wrap=True)
-    for metric in metrics:
-        row = next(cells[(m, metric)] for m in methods if (m, metric) in cells)
-        table.add_column(f"{metric} {_arrow(row.higher_is_better)}", justify="right", no_wrap=True)
-    for position, method in enumerate(methods, 1):
-        values = []
-        for metric in metrics:
-            cell = cells.get((method, metric))
-            if cell is None:
-                values.append("-")
-                continue
-            text = f"{cell.mean:.4f} ± {cell.std:.4f}"
-            values.append(f"[bold]{text}[/]" if cell.rank == 1 else text)
-        table.add_row(str(position), method, *values)
+    for index, title in enumerate(header):
+        table.add_column(title, justify="left" if index < 2 else "right", no_wrap=index > 0)
+    for row in rows:
+        table.add_row(*row)
     return table
-
-

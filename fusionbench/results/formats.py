@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Callable
 
 
 def board_text(board: Any, suite: str, fmt: str) -> str:
@@ -26,15 +26,14 @@ def _arrow(higher: bool) -> str:
     return "↑" if higher else "↓"
 
 
-def _markdown_board(board: Any, suite: str, dataset: str) -> str:
+def board_grid(board: Any, dataset: str, bold: Callable[[str], str]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one dataset's table ("mean ± std", the best value passed through
+    ``bold``), shared by the terminal and Markdown renderings."""
     metrics, methods, cells = _cells(board, dataset)
-    out = io.StringIO()
-    out.write(f"### {suite} / {dataset}\n\n")
     header = ["#", "method"] + [
         f"{m} {_arrow(next(cells[(x, m)] for x in methods if (x, m) in cells).higher_is_better)}" for m in metrics
     ]
-    out.write("| " + " | ".join(header) + " |\n")
-    out.write("|" + "---|" * len(header) + "\n")
+    rows = []
     for position, method in enumerate(methods, 1):
         values = []
         for metric in metrics:
@@ -43,6 +42,17 @@ def _markdown_board(board: Any, suite: str, dataset: str) -> str:
                 values.append("-")
                 continue
             text = f"{cell.mean:.4f} ± {cell.std:.4f}"
-            values.append(f"**{text}**" if cell.rank == 1 else text)
-        out.write("| " + " | ".join([str(position), method, *values]) + " |\n")
+            values.append(bold(text) if cell.rank == 1 else text)
+        rows.append([str(position), method, *values])
+    return header, rows
+
+
+def _markdown_board(board: Any, suite: str, dataset: str) -> str:
+    header, rows = board_grid(board, dataset, lambda text: f"**{text}**")
+    out = io.StringIO()
+    out.write(f"### {suite} / {dataset}\n\n")
+    out.write("| " + " | ".join(header) + " |\n")
+    out.write("|" + "---|" * len(header) + "\n")
+    for row in rows:
+        out.write("| " + " | ".join(row) + " |\n")
     return out.getvalue()

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real samples: skip when absent, fail when FUSIONBENCH_REQUIRE_SHARED_DATA=1."""
-    if SHARED_DATA.is_dir():
-        return SHARED_DATA
-    message = f"shared data folder {SHARED_DATA} is absent"
-    if os.environ.get("FUSIONBENCH_REQUIRE_SHARED_DATA") == "1":
-        pytest.fail(message + " and FUSIONBENCH_REQUIRE_SHARED_DATA=1", pytrace=False)
-    pytest.skip(message + " (set FUSIONBENCH_REQUIRE_SHARED_DATA=1 to make this an error)")
+# the `shared_data` fixture comes from tests/conftest.py
 
 
 @pytest.fixture(autouse=True)
