@@ -1,32 +1,29 @@
-"""Component-substitution and interpolation pansharpening baselines (batched torch)."""
+"""EXP, the interpolation-only pansharpening baseline (spec §E.1, §I.1).
+
+The other pansharpening baselines live in :mod:`.cs` (component substitution), :mod:`.mra`
+(multiresolution analysis), :mod:`.cgsa`, :mod:`.bdsd` and :mod:`.pracs`.
+"""
 
 from __future__ import annotations
 
 import torch
 
-from fusionbench import FusionBatch
+from fusionbench.specs import DataCard
 
-_EPS = 1e-12
-
-
-class Expansion:
-    """EXP: returns the upsampled MS. Every method should beat it; it anchors the leaderboard."""
-
-    def fuse(self, batch: FusionBatch, *, sampler=None, generator=None) -> torch.Tensor:
-        return batch.inputs["lms"].clone()
+from ._base import PansharpeningMethod
 
 
-class Brovey:
-    """Brovey transform: F_b = lms_b * P / I with I the band mean of lms and P the PAN matched to I
-    in mean and standard deviation (per image), as in the pansharpening toolbox."""
+class Expansion(PansharpeningMethod):
+    """EXP: the MS upsampled to PAN size, no PAN injection; every method should beat it.
 
-    def fuse(self, batch: FusionBatch, *, sampler=None, generator=None) -> torch.Tensor:
-        lms = batch.inputs["lms"]
-        pan = batch.inputs["pan"]
-        intensity = lms.mean(dim=1, keepdim=True)
-        dims = (1, 2, 3)
-        pan_std = pan.std(dim=dims, keepdim=True, unbiased=True)
-        matched = (pan - pan.mean(dim=dims, keepdim=True)) * (
-            intensity.std(dim=dims, keepdim=True, unbiased=True) / pan_std.clamp_min(_EPS)
-        ) + intensity.mean(dim=dims, keepdim=True)
-        return lms * (matched / intensity.clamp_min(_EPS))
+    Returns the dataset's ``lms`` (PanCollection and the embedded datasets make it with the
+    toolbox's ``interp23tap``, which is the toolbox's EXP).
+    """
+
+    name = "exp"
+
+    def _fuse(self, pan, ms, lms, card: DataCard, ratio: int) -> torch.Tensor:
+        return lms.clone()
+
+
+__all__ = ["Expansion"]
