@@ -1,0 +1,179 @@
+"""Time every pansharpening metric on a WV3-sized batch and compare with NumPy loops.
+
+Reduced resolution: 20 images 8x256x256 (DN) scored by sam, ergas, q2n, q-avg, scc, psnr, ssim.
+Full resolution: 20 images 8x512x512 with PAN 512x512 scored by d-lambda, d-s, qnr, d-lambda-k,
+hqnr. The images are built from the real WV3 samples in ../shared/data when present (flips,
+rotations and noise of the RR sample; the Z-PNN FR crop upsampled with PAN detail), otherwise
+from a seeded synthetic texture, so the script runs anywhere. The per-image NumPy loop baselines
+are fusionbench.metrics.naive's Q2n and D_s (the toolbox's loops, vectorised only inside a block).
+
+Run:  python benchmarks/metrics.py [--repeats 3] [--naive-images 20] [--dim-cut 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from fusionbench.lazy import build
+from fusionbench.metrics import naive
+from fusionbench.metrics.plugin import metric_specs
+from fusionbench.sensors import get_sensor
+from fusionbench.specs import DataCard
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pansharpening"
+RR_METRICS = ("sam", "ergas", "q2n", "q-avg", "scc", "psnr", "ssim")
+FR_METRICS = ("d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr")
+N_IMAGES = 20
+
+
+def _augment(x: np.ndarray, i: int) -> np.ndarray:
+    """Eight dihedral variants of a (C,H,W) image, cycled."""
+    x = np.rot90(x, i % 4, axes=(-2, -1))
+    return np.ascontiguousarray(x[..., ::-1] if (i // 4) % 2 else x)
+
+
+def rr_batch(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, str]:
+    path = SHARED / "cdif_WV3_test_RR.mat"
+    if path.is_file():
+        import scipy.io as sio
+
+        from fusionbench.imaging import interp23tap
+
+        d = sio.loadmat(path)
+        gt = d["gt"].transpose(2, 0, 1) * 2047.0
+        exp = interp23tap(d["lrms"].transpose(2, 0, 1) * 2047.0, 4)
+        source = "real WV3 RR sample (dihedral variants + noise)"
+    else:
+        yy, xx = np.mgrid[:256, :256] / 256.0
+        gt = np.stack([800 + 400 * np.sin(9 * xx + b) * np.cos(7 * yy - b) for b in range(8)])
+        exp = gt + rng.normal(0, 30, gt.shape)
+        source = "synthetic texture"
+    refs, preds = [], []
+    for i in range(N_IMAGES):
+        refs.append(_augment(gt, i))
+        preds.append(np.clip(_augment(exp, i) + rng.normal(0, 5, gt.shape), 0, None))
+    return torch.from_numpy(np.stack(preds)), torch.from_numpy(np.stack(refs)), source
+
+
+def fr_batch(rng: np.random.Generator) -> tuple[dict[str, torch.Tensor], torch.Tensor, str]:
+    from fusionbench.imaging import interp23tap
+
+    path = SHARED / "zpnn_WV3_example_FR.mat"
+    if path.is_file():
+        import scipy.io as sio
+
+        d = sio.loadmat(path)
+        ms = d["I_MS_LR"].astype(np.float64).transpose(2, 0, 1)  # 8x32x32
+        pan = d["I_PAN"].astype(np.float64)  # 128x128
+        ms = np.tile(ms, (1, 4, 4))  # 8x128x128 (tiled to the 512 PAN size)
+        pan = np.tile(pan, (4, 4))
+        source = "real WV3 FR crop (tiled 4x4 to 512x512, dihedral variants)"
+    else:
+        yy, xx = np.mgrid[:512, :512] / 512.0
+        pan = 900 + 500 * np.sin(40 * xx) * np.cos(33 * yy) + rng.normal(0, 20, (512, 512))
+        ms = np.stack([pan[2::4, 2::4] * (0.6 + 0.05 * b) for b in range(8)])
+        source = "synthetic texture"
+    lms_l, pan_l, ms_l, pred_l = [], [], [], []
+    for i in range(N_IMAGES):
+        m = _augment(ms, i)
+        p = _augment(pan[None], i)
+        lm = interp23tap(m, 4)
+        ms_l.append(m)
+        pan_l.append(p)
+        lms_l.append(lm)
+        pred_l.append(np.clip(lm + 0.3 * (p - p.mean()) + rng.normal(0, 3, lm.shape), 0, None))
+    inputs = {k: torch.from_numpy(np.stack(v)) for k, v in (("ms", ms_l), ("lms", lms_l), ("pan", pan_l))}
+    return inputs, torch.from_numpy(np.stack(pred_l)), source
+
+
+def timed(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up (imports, kernel caches)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def calibration() -> str:
+    """A fixed workload, so figures from a loaded or slow machine can be put in proportion:
+    a 1024^2 float64 matmul (2.1 GFLOP) and 50 multiplies of 2^20 doubles (memory bound)."""
+    a = torch.rand(1024, 1024, dtype=torch.float64)
+    x = torch.rand(1 << 20, dtype=torch.float64)
+    t_mm = timed(lambda: a @ a, 3)
+    t_ew = timed(lambda: [x * x for _ in range(50)], 3)
+    return f"calibration: matmul 1024^2 {1000 * t_mm:.1f} ms, 50 x 2^20 multiplies {1000 * t_ew:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--naive-images", type=int, default=N_IMAGES, help="images for the NumPy loop baselines")
+    parser.add_argument("--dim-cut", type=int, default=30, help="border cut for the RR metrics (30 = Deng RR demo)")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    specs = {s.name: s for s in metric_specs()}
+    wv3 = get_sensor("WV3")
+    card = DataCard(sensor="WV3", ratio=4, bands=8, max_value=2047.0, mtf_gnyq=wv3.ms_gnyq, pan_gnyq=wv3.pan_gnyq)
+    rows: list[tuple[str, str, float, str]] = []
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; float64; median of {args.repeats} runs")
+    print(calibration())
+    print(f"{'protocol':<9} {'metric':<11} {'seconds':>9} {'ms/image':>9}  mean value", flush=True)
+
+    def report(protocol: str, name: str, t: float, value: str) -> None:
+        rows.append((protocol, name, t, value))
+        print(f"{protocol:<9} {name:<11} {t:9.3f} {1000 * t / N_IMAGES:9.1f}  {value}", flush=True)
+
+    pred, ref, rr_source = rr_batch(rng)
+    total_rr = 0.0
+    for name in RR_METRICS:
+        metric = build(specs[name], **{k: p.default for k, p in specs[name].params.items()} | {"dim_cut": args.dim_cut})
+        t = timed(lambda: metric(pred, ref, {}, card), args.repeats)
+        total_rr += t
+        report("reduced", name, t, f"{float(metric(pred, ref, {}, card).mean()):.6f}")
+
+    inputs, fused, fr_source = fr_batch(rng)
+    total_fr = 0.0
+    for name in FR_METRICS:
+        metric = build(specs[name], **{k: p.default for k, p in specs[name].params.items()})
+        t = timed(lambda: metric(fused, None, inputs, card), args.repeats)
+        total_fr += t
+        report("full", name, t, f"{float(metric(fused, None, inputs, card).mean()):.6f}")
+
+    # -- NumPy per-image loops ---------------------------------------------------------------------
+    from fusionbench.imaging import crop_border
+
+    n = min(args.naive_images, N_IMAGES)
+    hwc = lambda t: t.numpy().transpose(1, 2, 0)  # noqa: E731
+    cut_pred, cut_ref = crop_border(pred[:n], args.dim_cut), crop_border(ref[:n], args.dim_cut)
+    q2n_metric = build(specs["q2n"], dim_cut=args.dim_cut, block=32, shift=32)
+    t_q2n = timed(lambda: q2n_metric(pred[:n], ref[:n], {}, card), args.repeats)
+    t_q2n_np = timed(lambda: [naive.q2n(hwc(cut_ref[i]), hwc(cut_pred[i])) for i in range(n)], 1)
+    ds_metric = build(specs["d-s"], block=32, ratio="card", q=1.0)
+    sub = {k: v[:n] for k, v in inputs.items()}
+    t_ds = timed(lambda: ds_metric(fused[:n], None, sub, card), args.repeats)
+    t_ds_np = timed(
+        lambda: [naive.d_s(hwc(fused[i]), hwc(sub["lms"][i]), sub["pan"][i, 0].numpy(), 4) for i in range(n)], 1
+    )
+
+    print(f"\nreduced resolution: {N_IMAGES} x 8x256x256 DN, dim_cut={args.dim_cut}; data: {rr_source}")
+    print(f"full resolution:    {N_IMAGES} x 8x512x512 DN + PAN; data: {fr_source}")
+    print(f"{'reduced':<9} {'ALL':<11} {total_rr:9.3f} {1000 * total_rr / N_IMAGES:9.1f}  (goal < 2 s)")
+    print(f"{'full':<9} {'ALL':<11} {total_fr:9.3f} {1000 * total_fr / N_IMAGES:9.1f}")
+    print(calibration())
+    print(f"\nNumPy per-image loops on {n} images:")
+    print(f"  q2n  numpy {t_q2n_np:8.3f} s   torch {t_q2n:7.3f} s   speed-up x{t_q2n_np / t_q2n:.1f}")
+    print(f"  d-s  numpy {t_ds_np:8.3f} s   torch {t_ds:7.3f} s   speed-up x{t_ds_np / t_ds:.1f}")
+
+
+if __name__ == "__main__":
+    main()
