@@ -1,0 +1,74 @@
+"""A cache of trained checkpoints keyed by content, so a benchmark trains a model at most once.
+
+The key is the SHA-256 of the canonical JSON of whatever determines the weights — for DDIF the
+preset, the training split's content hash, the seed and the training-code version. Training
+writes into ``.<key>.partial`` (resumable if interrupted) and is renamed to ``<key>`` when done;
+a file lock makes concurrent workers wait for one another instead of training twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from ..runspec import canonical_json, sha256_hex
+from .checkpoint import is_complete
+
+KEY_LENGTH = 24
+
+
+def content_key(parts: Mapping[str, Any]) -> str:
+    return sha256_hex(canonical_json(dict(parts)))[:KEY_LENGTH]
+
+
+class CheckpointCache:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path_for(self, key: str) -> Path:
+        return self.root / key
+
+    def lookup(self, parts: Mapping[str, Any]) -> Path | None:
+        path = self.path_for(content_key(parts))
+        return path if is_complete(path) else None
+
+    def get_or_train(self, parts: Mapping[str, Any], train: Callable[[Path], None]) -> tuple[Path, bool]:
+        """Return (checkpoint directory, whether it was trained now). ``train(partial_dir)`` must
+        write a complete checkpoint into ``partial_dir`` (it may resume from what is there)."""
+        key = content_key(parts)
+        final = self.path_for(key)
+        if is_complete(final):
+            return final, False
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _locked(self.root / f".{key}.lock"):
+            if is_complete(final):
+                return final, False
+            partial = self.root / f".{key}.partial"
+            partial.mkdir(exist_ok=True)
+            train(partial)
+            if not is_complete(partial):
+                raise RuntimeError(f"training did not write a complete checkpoint into {partial}")
+            (partial / "cache_key.json").write_text(json.dumps(dict(parts), indent=2, sort_keys=True, default=str) + "\n")
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(partial, final)
+        return final, True
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, the atomic rename still protects readers
+        yield
+        return
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
