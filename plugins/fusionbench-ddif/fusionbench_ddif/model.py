@@ -1,0 +1,338 @@
+"""The DDIF model as fusionbench runs it: checkpoint loading or self-training, and ``fuse``.
+
+Lifecycle (core contract): ``DDIF(**params)`` → ``setup(context)`` (load ``checkpoint`` through
+the weights resolver, or train on the dataset's train split when the preset allows and cache the
+result under a content key) → ``fuse(batch, sampler=…, generator=…)`` per image, returning HRMS
+in the dataset's native units. ``train_model(request)`` serves ``fusionbench train ddif``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from fusionbench.diffusion.samplers import DDIMSampler, Denoiser, DiffusionSampler
+from fusionbench.diffusion.objectives import diffusion_loss
+from fusionbench.diffusion.schedules import NoiseSchedule, cosine_schedule, make_schedule
+from fusionbench.errors import FusionbenchError
+from fusionbench.training.cache import CheckpointCache
+from fusionbench.training.checkpoint import CheckpointError, load_checkpoint
+from fusionbench.training.loop import Trainer, TrainResult
+
+from . import __version__
+from .condition import build_condition
+from .data import PAN_CHANNELS, TrainingBatches, load_training_set, normalised_pair, task_of
+from .network import NetworkConfig, UNetSR3
+from .presets import TRAINING_CODE_VERSION, Preset, get_preset
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class DDIF:
+    """DDIF / Dif-PAN (Cao et al., Information Fusion 2024) for pansharpening and MHIF."""
+
+    def __init__(self, preset: str = "tiny", checkpoint: str = "", precision: str = "fp32", train_iterations: int = 0):
+        self.preset: Preset = get_preset(preset)
+        self.checkpoint = checkpoint or ""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+        self.precision = precision
+        self.train_iterations = int(train_iterations or 0)
+        self.net: UNetSR3 | None = None
+        self.task: str | None = None
+        self.schedule: NoiseSchedule | None = None
+        self.parameterization = self.preset.parameterization
+        self.checkpoint_path: Path | None = None
+
+    # -- setup ----------------------------------------------------------------------------------
+    def setup(self, context: Any) -> None:
+        """Load the checkpoint, or train (once per content key) when the preset allows it."""
+        if self.checkpoint:
+            path = self._find_checkpoint(context)
+        else:
+            path = self._auto_train(context)
+        self.load(path, device=context.device)
+        bands = getattr(context.card, "bands", None)
+        assert self.net is not None
+        if bands is not None and bands != self.net.config.channels:
+            raise FusionbenchError(
+                f"DDIF checkpoint {path} was trained for {self.net.config.channels} bands; "
+                f"the dataset has {bands}. Train one for this sensor: fusionbench train ddif --dataset <its train set>"
+            )
+
+    def load(self, path: Path, device: str = "cpu") -> None:
+        """Load a checkpoint directory, a .safetensors file or a released .pt/.pth state dict."""
+        state, config = load_checkpoint(Path(path), prefer="ema")
+        model_config = config.get("model", {})
+        if "network" in model_config:
+            net_config = NetworkConfig.from_dict(model_config["network"])
+            task = model_config.get("task") or _task_from_pan_channels(net_config.pan_channels)
+            timesteps = int(model_config.get("timesteps", self.preset.timesteps))
+            schedule = model_config.get("schedule", self.preset.schedule)
+            self.parameterization = model_config.get("parameterization", self.preset.parameterization)
+        else:  # a released state dict: infer the band counts, take the rest from the preset
+            channels, pan_channels = _channels_from_state(state, path)
+            net_config = NetworkConfig(channels=channels, pan_channels=pan_channels, **self.preset.network)
+            task, timesteps, schedule = _task_from_pan_channels(pan_channels), self.preset.timesteps, self.preset.schedule
+        net = UNetSR3(net_config)
+        try:
+            missing, unexpected = net.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # shape mismatches
+            mismatch = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line), str(exc)[:200])
+            raise CheckpointError(
+                f"checkpoint {path} does not fit the DDIF network of preset {self.preset.name!r} ({mismatch})"
+            ) from None
+        if missing or unexpected:
+            raise CheckpointError(
+                f"checkpoint {path} does not fit the DDIF network ({len(missing)} missing, {len(unexpected)} "
+                f"unexpected tensors; e.g. missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
+        self.net = net.to(device).eval()
+        self.task = task
+        self.schedule = make_schedule(schedule, timesteps)
+        self.checkpoint_path = Path(path)
+
+    def _find_checkpoint(self, context: Any) -> Path:
+        found = context.resolve_weights(self.checkpoint, "")
+        candidates = _checkpoint_candidates(self.checkpoint, Path(context.cache_dir))
+        if found is None:  # the built-in resolver finds files; checkpoints are usually directories
+            found = next((c for c in candidates if c.is_dir()), None)
+        if found is None:
+            looked = ", ".join(str(c) for c in candidates)
+            raise CheckpointError(
+                f"DDIF checkpoint {self.checkpoint!r} not found; looked at: {looked} (and any weights-resolver "
+                "plugin). Set FUSIONBENCH_WEIGHTS or give a path; train one with `fusionbench train ddif`"
+            )
+        return Path(found)
+
+    def _auto_train(self, context: Any) -> Path:
+        preset = self.preset
+        if not (preset.auto_train or self.train_iterations):
+            raise CheckpointError(
+                f"DDIF preset {preset.name!r} needs a checkpoint: train one on a GPU with "
+                f"`fusionbench train ddif --preset {preset.name} --dataset <dataset> --out ckpt/` and run with "
+                f"-m 'ddif[preset={preset.name},checkpoint=ckpt/]' (or use preset=tiny, which trains itself)"
+            )
+        dataset = context.dataset
+        if dataset is None:
+            raise FusionbenchError("DDIF has no checkpoint and no dataset to train on")
+        try:
+            data_hash = dataset.content_sha256("train")
+        except FusionbenchError as exc:
+            raise FusionbenchError(
+                f"DDIF has no checkpoint and dataset {getattr(dataset, 'name', '?')!r} has no usable train split ({exc}); "
+                "give one with ddif[checkpoint=PATH]"
+            ) from None
+        card = context.card
+        parts = {
+            "model": "ddif",
+            "preset": preset.key_dict(),
+            "train_iterations": self.train_iterations,
+            "train_sha256": data_hash,
+            "max_value": float(card.max_value),
+            "bands": card.bands,
+            "seed": int(context.seed),
+            "code_version": TRAINING_CODE_VERSION,
+        }
+        cache = CheckpointCache(Path(context.cache_dir) / "ddif")
+        report = getattr(context, "report", print)
+
+        def train(directory: Path) -> None:
+            report(f"DDIF[{preset.name}]: no checkpoint given; training on {getattr(dataset, 'name', 'dataset')}/train")
+            self._train(dataset, "train", card.max_value, directory, context.device, int(context.seed), {}, None, False, report)
+
+        path, trained = cache.get_or_train(parts, train)
+        if not trained:
+            report(f"DDIF[{preset.name}]: using cached checkpoint {path}")
+        return path
+
+    # -- training -------------------------------------------------------------------------------
+    def train_model(self, request: Any) -> TrainResult:
+        """``fusionbench train ddif``: train on ``request.dataset``'s split into ``request.output_dir``."""
+        return self._train(
+            request.dataset,
+            request.split,
+            request.dataset.card.max_value,
+            Path(request.output_dir),
+            request.device,
+            request.seed,
+            dict(request.overrides),
+            request.logger,
+            request.progress,
+            request.report,
+            resume=request.resume,
+        )
+
+    def _train(
+        self,
+        dataset: Any,
+        split: str,
+        max_value: float,
+        output_dir: Path,
+        device: str,
+        seed: int,
+        overrides: dict[str, Any],
+        logger: Any,
+        progress: bool,
+        report: Callable[[str], None],
+        resume: bool = True,
+    ) -> TrainResult:
+        preset = self.preset
+        config = preset.training.with_overrides(seed=seed, **overrides)
+        if self.train_iterations and "iterations" not in overrides:
+            config = config.with_overrides(iterations=self.train_iterations)
+        task, data = load_training_set(dataset, split, max_value, preset.train_items)
+        channels, pan_channels = data["lms"].shape[1], data["pan"].shape[1]
+        if pan_channels != PAN_CHANNELS[task]:
+            raise FusionbenchError(f"DDIF {task}: expected {PAN_CHANNELS[task]} PAN channels, got {pan_channels}")
+        net_config = NetworkConfig(channels=channels, pan_channels=pan_channels, **preset.network)
+        torch.manual_seed(seed)  # network initialisation and dropout draw from the global RNG
+        net = UNetSR3(net_config)
+        schedule = make_schedule(preset.schedule, preset.timesteps)
+        batches = TrainingBatches(data, task, config.batch_size, preset.crop, preset.augment)
+
+        def loss_fn(model: UNetSR3, batch: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+            return diffusion_loss(
+                _network_fn(model),
+                batch["x0"],
+                schedule,
+                parameterization=preset.parameterization,
+                loss=preset.loss,
+                cond=batch["cond"],
+                generator=generator,
+                self_condition_prob=preset.self_condition_prob,
+            )
+
+        model_config = {
+            "name": "ddif",
+            "preset": preset.name,
+            "task": task,
+            "network": net_config.to_dict(),
+            "timesteps": preset.timesteps,
+            "schedule": preset.schedule,
+            "parameterization": preset.parameterization,
+            "loss": preset.loss,
+            "self_condition_prob": preset.self_condition_prob,
+            "max_value": float(max_value),
+            "dataset": getattr(dataset, "name", ""),
+            "split": split,
+            "train_items": len(data["gt"]),
+            "code_version": TRAINING_CODE_VERSION,
+            "plugin_version": __version__,
+        }
+        trainer = Trainer(
+            net,
+            loss_fn,
+            batches,
+            config,
+            output_dir=output_dir,
+            device=device,
+            model_config=model_config,
+            logger=logger,
+            progress=progress,
+            report=report,
+            description=f"ddif[{preset.name}]",
+        )
+        result = trainer.fit(resume=resume)
+        self.load(result.checkpoint, device=device)
+        return result
+
+    # -- inference ------------------------------------------------------------------------------
+    def denoiser(self, sampler: DiffusionSampler | None = None) -> Denoiser:
+        """The network as samplers see it, with this preset's time input and self-conditioning."""
+        net, schedule = self._ready()
+        preset = self.preset
+        if preset.release_schedule:
+            steps = getattr(sampler, "steps", 25)
+            schedule = cosine_schedule(steps)  # Dif-PAN test_fn: a fresh `steps`-step schedule
+        return Denoiser(
+            fn=_network_fn(net, PRECISIONS[self.precision]),
+            schedule=schedule,
+            parameterization=self.parameterization,
+            time_input=preset.time_input,
+            self_condition=preset.self_condition_inference,
+        )
+
+    @torch.no_grad()
+    def fuse(self, batch: Any, *, sampler: Any = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        net, _ = self._ready()
+        task = task_of(batch.inputs)
+        if task != self.task:
+            raise FusionbenchError(f"this DDIF checkpoint does {self.task}; the batch is {task}")
+        pan, lms = normalised_pair(batch.inputs, task, batch.card.max_value)
+        out_dtype = batch.inputs[_lms_key(task)].dtype
+        if lms.shape[1] != net.config.channels or pan.shape[1] != net.config.pan_channels:
+            raise FusionbenchError(
+                f"DDIF network expects {net.config.channels} bands and {net.config.pan_channels} PAN channels; "
+                f"got {lms.shape[1]} and {pan.shape[1]}"
+            )
+        device = next(net.parameters()).device
+        pan, lms = pan.to(device), lms.to(device)
+        height, width = lms.shape[-2:]
+        pan_p, lms_p = _pad_to_multiple(pan, net.config.size_multiple), _pad_to_multiple(lms, net.config.size_multiple)
+        cond = build_condition(lms_p, pan_p, task)
+        sampler = sampler if sampler is not None else DDIMSampler(steps=25)
+        residual = sampler.sample(self.denoiser(sampler), tuple(lms_p.shape), cond=cond, generator=generator, device=device)
+        hrms = (residual[..., :height, :width].float() + lms).clamp(0.0, 1.0)
+        return (hrms * float(batch.card.max_value)).to(out_dtype)
+
+    def _ready(self) -> tuple[UNetSR3, NoiseSchedule]:
+        if self.net is None or self.schedule is None:
+            raise FusionbenchError("DDIF is not set up: call setup(context) or load(checkpoint) first")
+        return self.net, self.schedule
+
+
+def _network_fn(net: UNetSR3, autocast: torch.dtype | None = None) -> Callable[..., torch.Tensor]:
+    """Adapt the network to the Denoiser / diffusion_loss calling convention."""
+
+    def fn(x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None, self_cond: torch.Tensor | None = None):
+        if autocast is None:
+            return net(x_t, t, cond, self_cond)
+        with torch.autocast(x_t.device.type, dtype=autocast):
+            return net(x_t, t, cond, self_cond).float()
+
+    return fn
+
+
+def _lms_key(task: str) -> str:
+    from .data import TASK_FIELDS
+
+    return TASK_FIELDS[task][1]
+
+
+def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Reflect-pad bottom/right so H and W are multiples of the network's (even) size multiple."""
+    multiple = max(multiple, 2)
+    pad_h, pad_w = (-x.shape[-2]) % multiple, (-x.shape[-1]) % multiple
+    if not (pad_h or pad_w):
+        return x
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
+
+
+def _task_from_pan_channels(pan_channels: int) -> str:
+    for task, count in PAN_CHANNELS.items():
+        if count == pan_channels:
+            return task
+    raise CheckpointError(f"DDIF checkpoint has {pan_channels} PAN channels; expected 1 (pansharpening) or 3 (mhif)")
+
+
+def _channels_from_state(state: dict[str, torch.Tensor], path: Path) -> tuple[int, int]:
+    try:
+        channels = state["downs.0.weight"].shape[1] // 2
+        coarse = state["downs.1.cond_inj.body.0.weight"].shape[1]
+    except KeyError as exc:
+        raise CheckpointError(f"{path} is not a DDIF (UNetSR3) state dict: no {exc}") from None
+    return int(channels), int(coarse - channels)
+
+
+def _checkpoint_candidates(name: str, cache_dir: Path) -> list[Path]:
+    """Where a checkpoint name is looked for (mirrors the built-in weights resolver)."""
+    base = Path(name.split("://", 1)[-1]).name
+    candidates = [Path(name).expanduser()]
+    for folder in filter(None, [os.environ.get("FUSIONBENCH_WEIGHTS"), str(cache_dir)]):
+        candidates.append(Path(folder).expanduser() / base)
+    return candidates

@@ -1,0 +1,151 @@
+"""DDIF presets: the network, diffusion, training budget and inference behaviour of each.
+
+* ``paper``  — the published configuration (models.md §2.4–2.6): UNetSR3 32·(1,2,2,4), 3 res
+  blocks, 10,397,208 parameters for WV3; x0 objective, L1, cosine T = 500, self-conditioning 0.5;
+  AdamW 1e-4/1e-4, batch 64, 300k iterations, MultiStep 100k/200k/350k ×0.2, clip 0.003, EMA
+  0.995 after 20k; sampling with the *correct* time input (the original training timestep) and
+  self-conditioning on the previous x̂0. Needs a GPU to train (never trains itself in a suite).
+* ``release`` — the same network and training, with the released code's inference: the network
+  receives the respaced index 0…steps-1 of a freshly built ``steps``-step cosine schedule
+  (Dif-PAN's ``test_fn``), and its self-condition input is always x_t (§2.7 quirks 1 and 2).
+  Use it to evaluate checkpoints trained by the released code.
+* ``tiny`` — a small network and budget that trains in about a minute on two CPU cores; the
+  default, so ``fusionbench run --suite reduced-res`` works on a laptop (it trains itself on the
+  dataset's train split once and caches the checkpoint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusionbench.training.config import TrainConfig
+
+PRESET_NAMES = ("tiny", "paper", "release")
+
+TRAINING_CODE_VERSION = "1"
+"""Part of the auto-train cache key: bump when training changes the weights for the same preset."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    network: dict[str, Any]  # NetworkConfig fields except channels / pan_channels
+    training: TrainConfig
+    timesteps: int = 500  # T of the training schedule (shipped call: 500)
+    schedule: str = "cosine"
+    parameterization: str = "x0"
+    loss: str = "l1"
+    self_condition_prob: float = 0.5
+    # inference
+    time_input: str = "original"  # "index" = released quirk
+    self_condition_inference: bool = True  # False = released quirk (self-condition is always x_t)
+    release_schedule: bool = False  # sample on a fresh cosine(steps) schedule as Dif-PAN's test_fn
+    # data
+    train_items: int | None = None  # how many training items to load (None: all)
+    crop: int | None = None  # random square crop of each training patch (None: whole patch)
+    augment: bool = False  # random flips / 90° rotations (applied before the wavelets are computed)
+    auto_train: bool = False  # may train itself in a benchmark run when no checkpoint is given
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def key_dict(self) -> dict[str, Any]:
+        """Everything about the preset that changes trained weights (for the checkpoint cache key)."""
+        return {
+            "name": self.name,
+            "network": self.network,
+            "training": self.training.to_dict(),
+            "timesteps": self.timesteps,
+            "schedule": self.schedule,
+            "parameterization": self.parameterization,
+            "loss": self.loss,
+            "self_condition_prob": self.self_condition_prob,
+            "train_items": self.train_items,
+            "crop": self.crop,
+            "augment": self.augment,
+        }
+
+
+PAPER_NETWORK: dict[str, Any] = {
+    "inner_channel": 32,
+    "channel_mults": (1, 2, 2, 4),
+    "res_blocks": 3,
+    "attn_levels": (3,),
+    "dropout": 0.2,
+    "drop_path": 0.2,
+    "heads": 8,
+}
+
+PAPER_TRAINING = TrainConfig(
+    iterations=300_000,
+    batch_size=64,
+    lr=1e-4,
+    weight_decay=1e-4,
+    lr_milestones=(100_000, 200_000, 350_000),
+    lr_gamma=0.2,
+    grad_clip=0.003,
+    ema_decay=0.995,
+    ema_start=20_000,
+    amp="auto",
+    log_every=100,
+    checkpoint_every=5_000,
+)
+
+TINY_NETWORK: dict[str, Any] = {
+    "inner_channel": 8,
+    "channel_mults": (1, 2, 2, 2),  # 4 levels like paper: attention stays at 1/8 resolution
+    "res_blocks": 1,
+    "attn_levels": (3,),
+    "dropout": 0.0,
+    "drop_path": 0.0,
+    "heads": 4,
+}
+
+TINY_TRAINING = TrainConfig(
+    iterations=800,
+    batch_size=8,
+    lr=2e-3,
+    weight_decay=1e-4,
+    lr_milestones=(550, 700),
+    lr_gamma=0.3,
+    grad_clip=1.0,
+    ema_decay=0.98,
+    ema_start=400,
+    amp="auto",
+    log_every=50,
+)
+
+PRESETS: dict[str, Preset] = {
+    "paper": Preset(
+        name="paper",
+        network=PAPER_NETWORK,
+        training=PAPER_TRAINING,
+        description="published configuration (10.4 M parameters for WV3); train on a GPU with `fusionbench train`",
+    ),
+    "release": Preset(
+        name="release",
+        network=PAPER_NETWORK,
+        training=PAPER_TRAINING,
+        time_input="index",
+        self_condition_inference=False,
+        release_schedule=True,
+        description="paper network and training with the released code's inference quirks (for released checkpoints)",
+    ),
+    "tiny": Preset(
+        name="tiny",
+        network=TINY_NETWORK,
+        training=TINY_TRAINING,
+        train_items=96,
+        crop=32,
+        augment=True,
+        auto_train=True,
+        description="small network, trains itself in about a minute on a CPU (tests, the embedded default suite)",
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown DDIF preset {name!r}; known: {', '.join(PRESET_NAMES)}") from None
