@@ -48,9 +48,26 @@ def _thumbnail(results: Path, suite: str, scores: pd.DataFrame, dataset: str, me
         for image_id in sorted(rows[rows["run_key"] == run_key]["image_id"].unique()):
             path = preview_dir(results, suite, run_key) / f"{_safe(image_id)}.png"
             if path.exists():
-                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                data = base64.b64encode(_small_png(path)).decode("ascii")
                 return f'<img alt="{html.escape(method)} {html.escape(image_id)}" src="data:image/png;base64,{data}">'
     return ""
+
+
+THUMBNAIL_SIDE = 96
+
+
+def _small_png(path: Path) -> bytes:
+    """A 96-pixel thumbnail, so a page with dozens of methods stays a few hundred kilobytes."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        picture = picture.convert("RGB")
+        picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG", compress_level=9)
+    return buffer.getvalue()
 
 
 def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str) -> str:
