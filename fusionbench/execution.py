@@ -158,6 +158,8 @@ def _fuse_and_score(
                 cache_dir=cache_dir,
                 resolve_weights=_resolve_weights(registry, cache_dir),
                 seed=run.seed,
+                task=run.task,
+                open_training_dataset=_training_opener(registry, dataset_entry, data_root),
             )
         )
     sampler = None
@@ -247,6 +249,24 @@ def _open_dataset(entry: Any, run: RunSpec, data_root: Path | None) -> tuple[Any
             _SYNTHETIC_CACHE.pop(next(iter(_SYNTHETIC_CACHE)))
         _SYNTHETIC_CACHE[key] = (dataset, items)
     return _SYNTHETIC_CACHE[key]
+
+
+def _training_opener(registry: Registry, entry: Any, data_root: Path | None) -> Callable[[], Any] | None:
+    """Opens ``entry``'s ``train_from`` dataset on demand (only self-training models ask)."""
+    name = entry.spec.train_from
+    if not name:
+        return None
+
+    def open_training_dataset() -> Any:
+        try:
+            twin = registry.get("dataset", name)
+        except Exception as exc:  # noqa: BLE001 - unknown or conflicting name: same remedy
+            raise FusionbenchError(
+                f"dataset {entry.spec.name!r} trains models on {name!r}, which is not available: {exc}"
+            ) from None
+        return build(twin.spec, root=data_root)
+
+    return open_training_dataset
 
 
 def _count(dataset: Any, split: str) -> int | None:

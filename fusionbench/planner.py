@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,16 +155,27 @@ def plan_suite(
     seeds: Sequence[int] | None = None,
     max_items: int | None = None,
     data_root: Path | None = None,
+    samplers: Sequence[Selection] | None = None,
 ) -> Plan:
+    """Expand ``suite_name`` into runs.
+
+    ``samplers`` replaces the sampler of every model that needs one (the suite's or the model's
+    default); several give one run per sampler (e.g. a step sweep). Parameters a selection leaves
+    out come from the model's default when it names the model's default sampler, so
+    ``ddpm[steps=50]`` keeps DDFM's ``respacing=even``.
+    """
     try:
         suite_entry = registry.get("suite", suite_name)
     except UnknownComponentError as exc:
         raise PlanError(str(exc)) from None
     suite = suite_entry.spec
     plan = Plan(suite=suite.name)
+    for selection in samplers or ():  # an unknown sampler is the user's typo, not a skip reason
+        for sampler, given in _pick(registry, "sampler", [selection], ()):
+            resolve_params("sampler", sampler.name, sampler.spec.params, {k: v for k, v in given.items()})
     cache = DatasetCache(data_root)
     for entry in suite.entries:
-        _plan_entry(registry, suite, entry, plan, cache, models, datasets, seeds, max_items)
+        _plan_entry(registry, suite, entry, plan, cache, models, datasets, seeds, max_items, samplers)
     return plan
 
 
@@ -177,6 +189,7 @@ def _plan_entry(
     dataset_sel: Sequence[Selection] | None,
     seeds: Sequence[int] | None,
     max_items: int | None,
+    sampler_sel: Sequence[Selection] | None = None,
 ) -> None:
     # datasets of this entry: task + protocol + the suite's patterns (+ the user's filter)
     in_entry = [
@@ -232,14 +245,14 @@ def _plan_entry(
             model_spec = model_entry.spec
             model_ref = _ref(model_entry, resolve_params("model", model_spec.name, model_spec.params, model_given))
             try:
-                sampler_ref = _sampler_for(registry, model_spec, entry)
+                sampler_refs = _samplers_for(registry, model_spec, entry, sampler_sel)
             except FusionbenchError as exc:
                 plan.skipped.append(Skip(model_entry.name, dataset_entry.name, str(exc)))
                 continue
             ref_metrics = tuple(
                 m for m in metric_refs if not (registry.get("metric", m.name).spec.requires_reference and _no_reference(entry))
             )
-            for seed in seeds if seeds is not None else entry.seeds:
+            for sampler_ref, seed in itertools.product(sampler_refs, seeds if seeds is not None else entry.seeds):
                 plan.runs.append(
                     RunSpec(
                         suite=suite.name,
@@ -282,9 +295,22 @@ def _incompatibility(model: Registered, dataset: Registered, entry: SuiteEntry, 
     return None
 
 
-def _sampler_for(registry: Registry, model_spec: Any, entry: SuiteEntry) -> ComponentRef | None:
+def _samplers_for(
+    registry: Registry, model_spec: Any, entry: SuiteEntry, selections: Sequence[Selection] | None
+) -> list[ComponentRef | None]:
     if not model_spec.needs_sampler:
-        return None
+        return [None]
+    if not selections:
+        return [_sampler_for(registry, model_spec, entry)]
+    refs: list[ComponentRef | None] = []
+    for sampler, given in _pick(registry, "sampler", selections, ()):
+        base = dict(model_spec.default_sampler_params) if sampler.name == model_spec.default_sampler else {}
+        base.update(given)
+        refs.append(_ref(sampler, resolve_params("sampler", sampler.name, sampler.spec.params, base)))
+    return refs
+
+
+def _sampler_for(registry: Registry, model_spec: Any, entry: SuiteEntry) -> ComponentRef | None:
     choice: ComponentChoice | None = entry.sampler
     if choice is None and model_spec.default_sampler:
         choice = ComponentChoice(model_spec.default_sampler, model_spec.default_sampler_params)

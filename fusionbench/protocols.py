@@ -56,6 +56,22 @@ class ModelContext:
     resolve_weights: Callable[[str, str], Path | None]
     seed: int
     report: Callable[[str], None] = print
+    task: str = ""
+    open_training_dataset: Callable[[], Any] | None = None
+    """Opens the dataset whose ``train`` split trains models evaluated on ``dataset``: its
+    ``DatasetSpec.train_from`` sibling (a full-resolution set has no reference to learn from, so it
+    names its reduced-resolution twin). ``None``: train on ``dataset`` itself."""
+
+    def training_dataset(self) -> Any | None:
+        """The dataset a self-training model learns from (see ``open_training_dataset``).
+
+        Models evaluated at full resolution are trained at reduced resolution (Wald's protocol);
+        going through here means a reduced- and a full-resolution run of the same model share
+        one content-keyed checkpoint.
+        """
+        if self.open_training_dataset is not None:
+            return self.open_training_dataset()
+        return self.dataset
 
 
 @dataclass

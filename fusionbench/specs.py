@@ -182,6 +182,9 @@ class DatasetSpec:
     splits: tuple[str, ...] = ("test",)
     params: Mapping[str, ParamSpec] = field(default_factory=frozen_mapping)
     synthetic: bool = False
+    train_from: str = ""
+    """Dataset whose ``train`` split trains models evaluated on this one when it has none (a
+    full-resolution set names its reduced-resolution twin); empty: train on this dataset."""
     description: str = ""
     citation: str = ""
     url: str = ""

@@ -65,3 +65,24 @@ def test_third_party_models_join_default_suites(good_fixture_only):
     plan = plan_suite(load_registry(), "reduced-res", datasets=[Selection.parse("fixture-scenes")])
     models = {r.model.name for r in plan.runs}
     assert {"fixture-lms", "fixture-noisy", "exp", "brovey"} <= models
+
+
+def test_sampler_selection_sweeps_diffusion_models_and_leaves_the_others_alone():
+    """``-s`` replaces a diffusion model's sampler (one run per choice); missing parameters come
+    from the model's default when the choice names its default sampler; a typo fails the plan."""
+    registry = load_registry(disabled=["mlflow"])
+    samplers = [Selection.parse("ddim[eta=0.5]"), Selection.parse("dpmpp-2m[steps=10]")]
+    plan = plan_suite(
+        registry, "reduced-res", models=[Selection.parse("ddif"), Selection.parse("exp")],
+        datasets=[Selection.parse("synthetic-wv3-rr")], samplers=samplers,
+    )
+    by_sampler = {(r.model.name, r.sampler.name if r.sampler else None): r for r in plan.runs}
+    assert set(by_sampler) == {("ddif", "ddim"), ("ddif", "dpmpp-2m"), ("exp", None)}
+    assert dict(by_sampler["ddif", "ddim"].sampler.params)["steps"] == 25  # DDIF's default, kept
+    assert dict(by_sampler["ddif", "ddim"].sampler.params)["eta"] == 0.5
+    assert dict(by_sampler["ddif", "dpmpp-2m"].sampler.params)["steps"] == 10
+    assert len({r.run_key for r in plan.runs}) == 3
+    with pytest.raises(PlanError, match="has no parameter"):
+        plan_suite(registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddim[stepz=3]")])
+    with pytest.raises(Exception, match="ddimm"):
+        plan_suite(registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddimm")])

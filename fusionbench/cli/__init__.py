@@ -219,6 +219,12 @@ def info(ctx: click.Context, name: str) -> None:
 @click.option("--suite", "suite_name", required=True, help="suite to run (see `fusionbench list suites`)")
 @click.option("--models", "-m", multiple=True, help="models to run: NAME, NAME[k=v,...] or a pattern; repeatable or comma-separated")
 @click.option("--datasets", "-d", multiple=True, help="datasets to run (names or patterns)")
+@click.option(
+    "--samplers",
+    "-s",
+    multiple=True,
+    help="sampler(s) for diffusion models instead of their default, e.g. 'ddim[steps=10]'; several: one run each",
+)
 @click.option("--seeds", help="comma-separated seeds (default: the suite's)")
 @click.option("--max-items", type=int, help="score only the first N images of each dataset")
 @click.option("--executor", default="local", show_default=True, help="inline | local | a plugin's executor")
@@ -238,6 +244,7 @@ def run(
     suite_name: str,
     models: tuple[str, ...],
     datasets: tuple[str, ...],
+    samplers: tuple[str, ...],
     seeds: str | None,
     max_items: int | None,
     executor: str,
@@ -269,6 +276,7 @@ def run(
         suite_name,
         models=[Selection.parse(m) for m in split_selection(models)] or None,
         datasets=[Selection.parse(d) for d in split_selection(datasets)] or None,
+        samplers=[Selection.parse(x) for x in split_selection(samplers)] or None,
         seeds=seed_list,
         max_items=max_items,
         data_root=root,

@@ -55,6 +55,7 @@ class CatalogEntry:
     colour_field: str | None = None  # pair readers: the field that may be colour (YCbCr split)
     expected_items: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, object] = field(default_factory=dict)
+    train_from: str = ""  # dataset whose train split trains models for this one (full-res: its -rr twin)
 
     @property
     def factory_path(self) -> str:
@@ -147,6 +148,7 @@ def _pancollection_entries() -> list[CatalogEntry]:
                 how_to_get=PANCOLLECTION_HOW.format(S=S, s=s, files=f"test_{s}_OrigScale_multiExm1.h5"),
                 files=_ro({"test": _pan_patterns(f"test_{s}_OrigScale_multiExm1.h5", s)}),
                 expected_items=_ro({"test": 20}),
+                train_from=f"{s}-rr",
                 **common,  # type: ignore[arg-type]
             )
         )

@@ -43,6 +43,7 @@ class SyntheticConfig:
     bands: int | None = None
     seed: int = 0
     options: Mapping[str, Any] = field(default_factory=dict)
+    train_from: str = ""  # dataset whose train split trains models for this one (full-res: its -rr twin)
 
     @property
     def factory(self) -> str:
@@ -90,6 +91,7 @@ def _pansharpening() -> list[SyntheticConfig]:
                 bands=bands,
                 seed=1001 + 10 * i,
                 splits=_ro({"test": SplitSize(5, (256, 256))}),
+                train_from=f"synthetic-{s}-rr",
                 description=f"SYNTHETIC {S}-like full-resolution scenes: 5 images PAN 256×256 / MS 64×64×{bands}, no reference",
             )
         )

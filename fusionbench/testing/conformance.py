@@ -44,7 +44,7 @@ def _setup(model, task: str, tmp_path: Path) -> None:
         return
     context = ModelContext(
         device="cpu", card=synthetic_card(task), dataset=None, cache_dir=tmp_path,
-        resolve_weights=lambda uri, sha: None, seed=0, report=lambda message: None,
+        resolve_weights=lambda uri, sha: None, seed=0, report=lambda message: None, task=task,
     )
     try:
         setup(context)

@@ -1,5 +1,6 @@
-"""The training loop, EMA, checkpoints, checkpoint cache and MLflow loss logging
-(see ``docs/diffusion.md`` §7). Names resolve lazily so importing the package stays torch-free."""
+"""The training loop, EMA, checkpoints, checkpoint cache, self-training of model plugins
+(:mod:`.selftrain`) and MLflow loss logging (see ``docs/diffusion.md`` §7). Names resolve
+lazily so importing the package stays torch-free."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ _EXPORTS = {
     "TrainingDiverged": "loop",
     "CheckpointCache": "cache",
     "content_key": "cache",
+    "find_checkpoint": "selftrain",
+    "self_trained_checkpoint": "selftrain",
+    "checkpoint_candidates": "selftrain",
     "MlflowTrainingLogger": "tracking",
     "TrainRequest": "api",
     "TrainableModel": "api",

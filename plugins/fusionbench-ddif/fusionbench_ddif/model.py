@@ -8,7 +8,6 @@ in the dataset's native units. ``train_model(request)`` serves ``fusionbench tra
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,9 +18,9 @@ from fusionbench.diffusion.samplers import DDIMSampler, Denoiser, DiffusionSampl
 from fusionbench.diffusion.objectives import diffusion_loss
 from fusionbench.diffusion.schedules import NoiseSchedule, cosine_schedule, make_schedule
 from fusionbench.errors import FusionbenchError
-from fusionbench.training.cache import CheckpointCache
 from fusionbench.training.checkpoint import CheckpointError, load_checkpoint
 from fusionbench.training.loop import Trainer, TrainResult
+from fusionbench.training.selftrain import find_checkpoint, self_trained_checkpoint
 
 from . import __version__
 from .condition import build_condition
@@ -97,100 +96,39 @@ class DDIF:
         self.checkpoint_path = Path(path)
 
     def _find_checkpoint(self, context: Any) -> Path:
-        found = context.resolve_weights(self.checkpoint, "")
-        candidates = _checkpoint_candidates(self.checkpoint, Path(context.cache_dir))
-        if found is None:  # the built-in resolver finds files; checkpoints are usually directories
-            found = next((c for c in candidates if c.is_dir()), None)
-        if found is None:
-            looked = ", ".join(str(c) for c in candidates)
-            raise CheckpointError(
-                f"DDIF checkpoint {self.checkpoint!r} not found; looked at: {looked} (and any weights-resolver "
-                "plugin). Set FUSIONBENCH_WEIGHTS or give a path; train one with `fusionbench train ddif`"
-            )
-        return Path(found)
+        return find_checkpoint(self.checkpoint, context, label="DDIF", model="ddif")
 
     def _auto_train(self, context: Any) -> Path:
-        preset = self.preset
-        if not (preset.auto_train or self.train_iterations):
-            raise CheckpointError(
-                f"DDIF preset {preset.name!r} needs a checkpoint: train one on a GPU with "
-                f"`fusionbench train ddif --preset {preset.name} --dataset <dataset> --out ckpt/` and run with "
-                f"-m 'ddif[preset={preset.name},checkpoint=ckpt/]' (or use preset=tiny, which trains itself)"
-            )
-        dataset = context.dataset
-        if dataset is None:
-            raise FusionbenchError("DDIF has no checkpoint and no dataset to train on")
-        try:
-            data_hash = dataset.content_sha256("train")
-        except FusionbenchError as exc:
-            raise FusionbenchError(
-                f"DDIF has no checkpoint and dataset {getattr(dataset, 'name', '?')!r} has no usable train split ({exc}); "
-                "give one with ddif[checkpoint=PATH]"
-            ) from None
-        card = context.card
-        parts = {
-            "model": "ddif",
-            "preset": preset.key_dict(),
-            "train_iterations": self.train_iterations,
-            "train_sha256": data_hash,
-            "max_value": float(card.max_value),
-            "bands": card.bands,
-            "seed": int(context.seed),
-            "code_version": TRAINING_CODE_VERSION,
-        }
-        cache = CheckpointCache(Path(context.cache_dir) / "ddif")
-        report = getattr(context, "report", print)
-
-        def train(directory: Path) -> None:
-            report(f"DDIF[{preset.name}]: no checkpoint given; training on {getattr(dataset, 'name', 'dataset')}/train")
-            self._train(dataset, "train", card.max_value, directory, context.device, int(context.seed), {}, None, False, report)
-
-        path, trained = cache.get_or_train(parts, train)
-        if not trained:
-            report(f"DDIF[{preset.name}]: using cached checkpoint {path}")
-        return path
+        return self_trained_checkpoint(
+            context,
+            label="DDIF",
+            model="ddif",
+            preset=self.preset.name,
+            preset_key=self.preset.key_dict(),
+            allowed=self.preset.auto_train or bool(self.train_iterations),
+            code_version=TRAINING_CODE_VERSION,
+            extra={"train_iterations": self.train_iterations},
+            train=self._train,
+        )
 
     # -- training -------------------------------------------------------------------------------
     def train_model(self, request: Any) -> TrainResult:
         """``fusionbench train ddif``: train on ``request.dataset``'s split into ``request.output_dir``."""
-        return self._train(
-            request.dataset,
-            request.split,
-            request.dataset.card.max_value,
-            Path(request.output_dir),
-            request.device,
-            request.seed,
-            dict(request.overrides),
-            request.logger,
-            request.progress,
-            request.report,
-            resume=request.resume,
-        )
+        return self._train(request, request.dataset.card.max_value)
 
-    def _train(
-        self,
-        dataset: Any,
-        split: str,
-        max_value: float,
-        output_dir: Path,
-        device: str,
-        seed: int,
-        overrides: dict[str, Any],
-        logger: Any,
-        progress: bool,
-        report: Callable[[str], None],
-        resume: bool = True,
-    ) -> TrainResult:
+    def _train(self, request: Any, max_value: float) -> TrainResult:
+        """Train on ``request.split`` of ``request.dataset`` (data divided by ``max_value``)."""
+        dataset, split, device = request.dataset, request.split, request.device
         preset = self.preset
-        config = preset.training.with_overrides(seed=seed, **overrides)
-        if self.train_iterations and "iterations" not in overrides:
+        config = preset.training.with_overrides(seed=request.seed, **request.overrides)
+        if self.train_iterations and "iterations" not in request.overrides:
             config = config.with_overrides(iterations=self.train_iterations)
         task, data = load_training_set(dataset, split, max_value, preset.train_items)
         channels, pan_channels = data["lms"].shape[1], data["pan"].shape[1]
         if pan_channels != PAN_CHANNELS[task]:
             raise FusionbenchError(f"DDIF {task}: expected {PAN_CHANNELS[task]} PAN channels, got {pan_channels}")
         net_config = NetworkConfig(channels=channels, pan_channels=pan_channels, **preset.network)
-        torch.manual_seed(seed)  # network initialisation and dropout draw from the global RNG
+        torch.manual_seed(request.seed)  # network initialisation and dropout draw from the global RNG
         net = UNetSR3(net_config)
         schedule = make_schedule(preset.schedule, preset.timesteps)
         batches = TrainingBatches(data, task, config.batch_size, preset.crop, preset.augment)
@@ -229,15 +167,15 @@ class DDIF:
             loss_fn,
             batches,
             config,
-            output_dir=output_dir,
+            output_dir=Path(request.output_dir),
             device=device,
             model_config=model_config,
-            logger=logger,
-            progress=progress,
-            report=report,
+            logger=request.logger,
+            progress=request.progress,
+            report=request.report,
             description=f"ddif[{preset.name}]",
         )
-        result = trainer.fit(resume=resume)
+        result = trainer.fit(resume=request.resume)
         self.load(result.checkpoint, device=device)
         return result
 
@@ -327,12 +265,3 @@ def _channels_from_state(state: dict[str, torch.Tensor], path: Path) -> tuple[in
     except KeyError as exc:
         raise CheckpointError(f"{path} is not a DDIF (UNetSR3) state dict: no {exc}") from None
     return int(channels), int(coarse - channels)
-
-
-def _checkpoint_candidates(name: str, cache_dir: Path) -> list[Path]:
-    """Where a checkpoint name is looked for (mirrors the built-in weights resolver)."""
-    base = Path(name.split("://", 1)[-1]).name
-    candidates = [Path(name).expanduser()]
-    for folder in filter(None, [os.environ.get("FUSIONBENCH_WEIGHTS"), str(cache_dir)]):
-        candidates.append(Path(folder).expanduser() / base)
-    return candidates

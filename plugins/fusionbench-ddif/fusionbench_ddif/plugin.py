@@ -37,9 +37,6 @@ def fusionbench_register_models():
             default_sampler="ddim",
             default_sampler_params={"steps": 25},
             requires=Requirements(cpu_ok=True),
-            # Full-resolution sets have no train split for the self-training tiny preset; the
-            # planner skips them with this reason instead of failing the run.
-            protocols=frozenset({"reduced"}),
             description=(
                 "DDIF / Dif-PAN: conditional diffusion on the residual HRMS-LMS with coarse style modulation (encoder) "
                 "and fine wavelet cross-attention (decoder); x0 objective, cosine schedule, DDIM 25 steps"

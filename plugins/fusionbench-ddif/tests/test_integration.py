@@ -70,9 +70,27 @@ def test_suite_trains_once_and_scores(small_budget, tmp_path, suite, dataset):
     assert key["preset"]["name"] == "tiny" and key["seed"] == 0 and key["train_sha256"]
 
 
-def test_full_resolution_without_checkpoint_fails_with_advice(small_budget, tmp_path):
+def test_full_resolution_trains_on_the_reduced_twin_and_shares_its_checkpoint(small_budget, tmp_path):
+    """A full-resolution set has no reference to learn from: the tiny preset trains on its
+    ``train_from`` twin (synthetic-wv3-rr), so the reduced- and full-resolution runs of the same
+    model share one cached checkpoint."""
+    registry = load_registry(disabled=["mlflow"])
+    options = RunOptions(results_dir=tmp_path / "results", executor="inline", cache_dir=tmp_path / "cache")
+    for suite, dataset in (("full-res", "synthetic-wv3-fr"), ("reduced-res", "synthetic-wv3-rr")):
+        plan = plan_suite(registry, suite, models=[Selection.parse("ddif")], datasets=[Selection.parse(dataset)], max_items=1)
+        assert len(plan.runs) == 1, plan.skipped
+        summary = run_plan(registry, plan, options)
+        assert summary.counts == {"ok": 1}, latest_runs(tmp_path / "results").to_dict("records")
+    assert {"qnr", "d-lambda", "d-s", "hqnr"} <= set(read_scores(tmp_path / "results", "full-res")["metric"])
+    cached = [p for p in (tmp_path / "cache" / "ddif").iterdir() if not p.name.startswith(".")]
+    assert len(cached) == 1
+
+
+def test_full_resolution_without_a_training_twin_fails_with_advice(small_budget, tmp_path):
     registry = load_registry(disabled=["mlflow"])
     plan = plan_suite(registry, "full-res", models=[Selection.parse("ddif")], datasets=[Selection.parse("synthetic-wv3-fr")], max_items=1)
+    entry = registry.get("dataset", "synthetic-wv3-fr")
+    object.__setattr__(entry, "spec", dataclasses.replace(entry.spec, train_from=""))  # a registry of this test only
     summary = run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline", cache_dir=tmp_path / "cache"))
     assert summary.counts == {"failed": 1}
     message = latest_runs(tmp_path / "results").iloc[0]["error_message"]

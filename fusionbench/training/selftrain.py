@@ -1,0 +1,132 @@
+"""Where a model plugin's weights come from in a benchmark run: a named checkpoint, or training
+itself once on the run's training dataset and caching the result under a content key.
+
+Shared by the diffusion plugins (DDIF, SSDiff) so that every self-training model finds the same
+training data, keys its cache the same way and says the same things when it cannot::
+
+    path = find_checkpoint(self.checkpoint, context, label="DDIF", model="ddif")
+    path = self_trained_checkpoint(
+        context, label="DDIF", model="ddif", preset=preset.name, preset_key=preset.key_dict(),
+        allowed=preset.auto_train, code_version=TRAINING_CODE_VERSION,
+        extra={"train_iterations": n}, train=lambda request, max_value: self._train(request, max_value),
+    )
+
+The training dataset is ``context.training_dataset()``: the run's dataset, or for a
+full-resolution one its ``train_from`` twin, whose card (sensor maximum, bands) enters the key —
+so a reduced- and a full-resolution run of the same model share one checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..errors import FusionbenchError
+from .api import TrainRequest
+from .cache import CheckpointCache
+from .checkpoint import CheckpointError
+
+TrainCallback = Callable[[TrainRequest, float], Any]
+"""``train(request, max_value)``: write a complete checkpoint into ``request.output_dir``
+(resuming from what is there), training on ``request.dataset``'s ``request.split`` with data
+divided by ``max_value``."""
+
+
+def checkpoint_candidates(name: str, cache_dir: Path) -> list[Path]:
+    """Where a checkpoint name is looked for (mirrors the built-in weights resolver, which only
+    returns files; checkpoints are usually directories)."""
+    base = Path(name.split("://", 1)[-1]).name
+    candidates = [Path(name).expanduser()]
+    for folder in filter(None, [os.environ.get("FUSIONBENCH_WEIGHTS"), str(cache_dir)]):
+        candidates.append(Path(folder).expanduser() / base)
+    return candidates
+
+
+def find_checkpoint(checkpoint: str, context: Any, *, label: str, model: str) -> Path:
+    """The checkpoint ``checkpoint`` names: whatever a weights-resolver plugin finds, else the
+    first existing path among :func:`checkpoint_candidates`. Raises :class:`CheckpointError`
+    listing where it looked."""
+    found = context.resolve_weights(checkpoint, "")
+    candidates = checkpoint_candidates(checkpoint, Path(context.cache_dir))
+    if found is None:
+        found = next((c for c in candidates if c.exists()), None)
+    if found is None:
+        looked = ", ".join(str(c) for c in candidates)
+        raise CheckpointError(
+            f"{label} checkpoint {checkpoint!r} not found; looked at: {looked} (and any weights-resolver plugin). "
+            f"Set FUSIONBENCH_WEIGHTS or give a path; train one with `fusionbench train {model}`"
+        )
+    return Path(found)
+
+
+def self_trained_checkpoint(
+    context: Any,
+    *,
+    label: str,
+    model: str,
+    preset: str,
+    preset_key: Mapping[str, Any],
+    allowed: bool,
+    code_version: str,
+    train: TrainCallback,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """The checkpoint this model trains for itself on the context's training dataset, trained at
+    most once per content key (``<cache_dir>/<model>/<key>``, shared by workers and suites).
+
+    The key holds ``model``, ``preset_key`` (everything about the preset that changes the
+    weights), ``extra``, the train split's content hash, the training set's maximum and band
+    count, the seed and ``code_version``. ``allowed`` False (a preset meant for a GPU) raises
+    :class:`CheckpointError` with the ``fusionbench train`` command to run instead.
+    """
+    if not allowed:
+        raise CheckpointError(
+            f"{label} preset {preset!r} needs a checkpoint: train one on a GPU with "
+            f"`fusionbench train {model} --preset {preset} --dataset <dataset> --out ckpt/` and run with "
+            f"-m '{model}[preset={preset},checkpoint=ckpt/]' (or use preset=tiny, which trains itself)"
+        )
+    opener = getattr(context, "training_dataset", None)
+    dataset = opener() if callable(opener) else context.dataset
+    if dataset is None:
+        raise FusionbenchError(f"{label} has no checkpoint and no dataset to train on")
+    name = str(getattr(dataset, "name", "") or "dataset")
+    try:
+        data_hash = dataset.content_sha256("train")
+    except FusionbenchError as exc:
+        raise FusionbenchError(
+            f"{label} has no checkpoint and dataset {name!r} has no usable train split ({exc}); "
+            f"give one with {model}[checkpoint=PATH]"
+        ) from None
+    card = getattr(dataset, "card", None) or context.card  # the training set's (a full-res run trains on its twin)
+    parts = {
+        "model": model,
+        "preset": dict(preset_key),
+        **dict(extra or {}),
+        "train_sha256": data_hash,
+        "max_value": float(card.max_value),
+        "bands": card.bands,
+        "seed": int(context.seed),
+        "code_version": code_version,
+    }
+    report = getattr(context, "report", print)
+    tag = f"{label}[{preset}]"
+
+    def train_into(directory: Path) -> None:
+        report(f"{tag}: no checkpoint given; training on {name}/train")
+        request = TrainRequest(
+            dataset=dataset,
+            dataset_name=name,
+            output_dir=directory,
+            split="train",
+            device=context.device,
+            seed=int(context.seed),
+            progress=False,
+            report=report,
+        )
+        train(request, float(card.max_value))
+
+    path, trained = CheckpointCache(Path(context.cache_dir) / model).get_or_train(parts, train_into)
+    if not trained:
+        report(f"{tag}: using cached checkpoint {path}")
+    return path
