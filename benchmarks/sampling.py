@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
 # SSDiff always samples on overlapping tiles (fusionbench.tiling; its level-1 attention is
 # quadratic in the tile), so an image costs tiles × steps network evaluations on tile-sized
 # inputs. ms/step and GFLOP/step are per image (all its tiles); images/s is for 10 steps.
+# A second table puts DDIF beside it (same presets, sizes, device and process; ``measure``
+# above, batch 1): seconds per image at each model's default step count (SSDiff 10, DDIF 25);
+# ``--no-ddif`` skips it.
 # ============================================================================================
 
 SSDIFF_STEPS = 10
@@ -285,6 +288,7 @@ def ssdiff_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timed-steps", type=int, help="sampling steps timed per configuration (default 1; --full: 10)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--no-ddif", action="store_true", help="do not time DDIF beside SSDiff")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -300,6 +304,7 @@ def ssdiff_main(argv: list[str] | None = None) -> int:
             print("no CUDA device available", file=sys.stderr)
             return 1
     rows: list[SSDiffRow] = []
+    beside: list[tuple[str, str, str, str, int, int, float]] = []  # model, preset, device, precision, size, steps, s/image
     with tempfile.TemporaryDirectory() as tmp:
         for device, precisions in devices:
             for preset in args.presets.split(","):
@@ -307,9 +312,18 @@ def ssdiff_main(argv: list[str] | None = None) -> int:
                     for size in sizes:
                         row = ssdiff_measure(preset, device, precision, size, timed, Path(tmp))
                         rows.append(row)
+                        beside.append(("SSDiff", preset, row.device, precision, size, SSDIFF_STEPS, 1 / row.images_per_s))
                         print(f"ssdiff {preset:8s} {device:5s} {precision:5s} {size}² ({row.tiles} tiles): {row.ms_per_step:10.1f} ms/step  {row.images_per_s:.4g} img/s", file=sys.stderr, flush=True)
+                        if not args.no_ddif:
+                            ddif = measure(preset, device, precision, 1, size, timed, Path(tmp))
+                            beside.append(("DDIF", preset, ddif.device, precision, size, STEPS, 1 / ddif.images_per_s))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads\n")
     print(ssdiff_markdown(rows))
+    if beside and not args.no_ddif:
+        print("\n| model | preset | device | precision | size | default steps | s/image |")
+        print("|---|---|---|---|---|---|---|")
+        for model, preset, device, precision, size, steps, seconds in beside:
+            print(f"| {model} | {preset} | {device} | {precision} | {size}² | {steps} | {seconds:,.2f} |")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     return 0

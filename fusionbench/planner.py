@@ -267,11 +267,24 @@ def _plan_entry(
                         seed=int(seed),
                         repetition=0,
                         data_sha256=data_hash or "",
-                        weights_sha256=tuple(w.sha256 for w in model_spec.weights),
+                        weights_sha256=(*(w.sha256 for w in model_spec.weights), *_path_param_hashes(model_spec, model_ref)),
                         card=frozen_mapping(_card_dict(dataset, dataset_entry.spec.card)),
                         max_items=max_items if max_items is not None else entry.max_items,
                     )
                 )
+
+
+def _path_param_hashes(spec: Any, ref: ComponentRef) -> list[str]:
+    """``name:sha256`` of every ``path`` parameter that points at something on this machine."""
+    from .weights import content_sha256, local_path
+
+    out = []
+    for name, declared in spec.params.items():
+        if declared.type == "path":
+            found = local_path(str(ref.params.get(name) or ""))
+            if found is not None:
+                out.append(f"{name}:{content_sha256(found)}")
+    return out
 
 
 def _no_reference(entry: SuiteEntry) -> bool:

@@ -53,7 +53,9 @@ class ParamSpec:
     """One user-settable parameter of a component (``ddif[steps=25]`` on the command line)."""
 
     default: Any
-    type: str = "str"  # "int" | "float" | "str" | "bool"
+    type: str = "str"  # "int" | "float" | "str" | "bool" | "path"
+    """``path``: a file or folder (a checkpoint) given as a string; when it exists at plan time its
+    content hash enters the run key, so retraining into the same path is a new run, not a resume."""
     choices: tuple[Any, ...] | None = None
     help: str = ""
 
@@ -63,6 +65,7 @@ class ParamSpec:
             "int": int,
             "float": float,
             "str": str,
+            "path": str,
             "bool": _to_bool,
         }
         if self.type not in converters:

@@ -24,6 +24,46 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+_TREE_HASHES: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+
+
+def content_sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's visible files (relative names and their hashes).
+
+    A planner hashes user-given checkpoints for every run of a plan: the result is remembered per
+    (path, names, sizes, mtimes), so a 2 GB prior is read once per process, and again when it changes.
+    """
+    path = Path(path)
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    signature = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    key = (str(path.resolve()), signature)
+    if key not in _TREE_HASHES:
+        if path.is_file():
+            _TREE_HASHES[key] = file_sha256(path)
+        else:
+            digest = hashlib.sha256()
+            for p in files:
+                digest.update(f"{p.relative_to(path).as_posix()}\0{file_sha256(p)}\n".encode())
+            _TREE_HASHES[key] = digest.hexdigest()
+    return _TREE_HASHES[key]
+
+
+def local_path(value: str) -> Path | None:
+    """Where a path-valued parameter points on this machine: as given, or inside
+    ``$FUSIONBENCH_WEIGHTS``; ``None`` when neither exists (a resolver plugin may still know it)."""
+    if not value:
+        return None
+    given = Path(value).expanduser()
+    if given.exists():
+        return given
+    folder = os.environ.get("FUSIONBENCH_WEIGHTS")
+    if folder and (Path(folder) / value).exists():
+        return Path(folder) / value
+    return None
+
+
 def resolve_verified(resolve: Callable[[str, str], Path | None], uri: str, expected_sha256: str = "") -> Path:
     """Resolve ``uri`` to a local file and check its hash (when one is expected)."""
     path = resolve(uri, expected_sha256)

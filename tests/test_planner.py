@@ -86,3 +86,26 @@ def test_sampler_selection_sweeps_diffusion_models_and_leaves_the_others_alone()
         plan_suite(registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddim[stepz=3]")])
     with pytest.raises(Exception, match="ddimm"):
         plan_suite(registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddimm")])
+
+
+def test_a_checkpoint_parameter_keys_runs_by_its_content(tmp_path):
+    """Retraining into the same folder must not let a rerun skip as 'done': a ``path`` parameter
+    that exists at plan time puts its content hash into the run key and the provenance."""
+    registry = load_registry(disabled=["mlflow"])
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "ema.safetensors").write_bytes(b"first")
+
+    def key() -> tuple[str, tuple[str, ...]]:
+        plan = plan_suite(registry, "reduced-res", models=[Selection.parse(f"ddif[checkpoint={checkpoint}]")],
+                          datasets=[Selection.parse("synthetic-wv3-rr")])
+        return plan.runs[0].run_key, plan.runs[0].weights_sha256
+
+    first, hashes = key()
+    assert len(hashes) == 1 and hashes[0].startswith("checkpoint:")
+    assert key()[0] == first
+    (checkpoint / "ema.safetensors").write_bytes(b"second")
+    second = key()[0]
+    assert second != first
+    (checkpoint / ".lock").write_bytes(b"")  # hidden bookkeeping files do not count
+    assert key()[0] == second

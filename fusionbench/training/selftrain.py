@@ -4,11 +4,11 @@ itself once on the run's training dataset and caching the result under a content
 Shared by the diffusion plugins (DDIF, SSDiff) so that every self-training model finds the same
 training data, keys its cache the same way and says the same things when it cannot::
 
-    path = find_checkpoint(self.checkpoint, context, label="DDIF", model="ddif")
-    path = self_trained_checkpoint(
-        context, label="DDIF", model="ddif", preset=preset.name, preset_key=preset.key_dict(),
-        allowed=preset.auto_train, code_version=TRAINING_CODE_VERSION,
-        extra={"train_iterations": n}, train=lambda request, max_value: self._train(request, max_value),
+    # in the model's setup(context): the named checkpoint, or the self-trained one
+    path = checkpoint_for(
+        self.checkpoint, context, label="DDIF", model="ddif", preset=self.preset,
+        train_iterations=self.train_iterations, code_version=TRAINING_CODE_VERSION,
+        train=self._train,  # self._train(request: TrainRequest, max_value: float)
     )
 
 The training dataset is ``context.training_dataset()``: the run's dataset, or for a
@@ -65,43 +65,47 @@ def self_trained_checkpoint(
     *,
     label: str,
     model: str,
-    preset: str,
-    preset_key: Mapping[str, Any],
-    allowed: bool,
+    preset: Any,
     code_version: str,
     train: TrainCallback,
+    train_iterations: int = 0,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """The checkpoint this model trains for itself on the context's training dataset, trained at
     most once per content key (``<cache_dir>/<model>/<key>``, shared by workers and suites).
 
-    The key holds ``model``, ``preset_key`` (everything about the preset that changes the
-    weights), ``extra``, the train split's content hash, the training set's maximum and band
-    count, the seed and ``code_version``. ``allowed`` False (a preset meant for a GPU) raises
-    :class:`CheckpointError` with the ``fusionbench train`` command to run instead.
+    ``preset`` has ``name``, ``auto_train`` (may it train itself in a benchmark run) and
+    ``key_dict()`` (everything about it that changes the weights). A preset that does not
+    auto-train (one meant for a GPU) raises :class:`CheckpointError` with the ``fusionbench
+    train`` command to run instead, unless ``train_iterations`` (a user's explicit budget) is
+    given. The key holds ``model``, the preset's key, ``train_iterations``, ``extra``, the train
+    split's content hash, the training set's maximum and band count, the seed and
+    ``code_version``.
     """
-    if not allowed:
+    name = preset.name
+    if not (preset.auto_train or train_iterations):
         raise CheckpointError(
-            f"{label} preset {preset!r} needs a checkpoint: train one on a GPU with "
-            f"`fusionbench train {model} --preset {preset} --dataset <dataset> --out ckpt/` and run with "
-            f"-m '{model}[preset={preset},checkpoint=ckpt/]' (or use preset=tiny, which trains itself)"
+            f"{label} preset {name!r} needs a checkpoint: train one on a GPU with "
+            f"`fusionbench train {model} --preset {name} --dataset <dataset> --out ckpt/` and run with "
+            f"-m '{model}[preset={name},checkpoint=ckpt/]' (or use preset=tiny, which trains itself)"
         )
     opener = getattr(context, "training_dataset", None)
     dataset = opener() if callable(opener) else context.dataset
     if dataset is None:
         raise FusionbenchError(f"{label} has no checkpoint and no dataset to train on")
-    name = str(getattr(dataset, "name", "") or "dataset")
+    data_name = str(getattr(dataset, "name", "") or "dataset")
     try:
         data_hash = dataset.content_sha256("train")
     except FusionbenchError as exc:
         raise FusionbenchError(
-            f"{label} has no checkpoint and dataset {name!r} has no usable train split ({exc}); "
+            f"{label} has no checkpoint and dataset {data_name!r} has no usable train split ({exc}); "
             f"give one with {model}[checkpoint=PATH]"
         ) from None
     card = getattr(dataset, "card", None) or context.card  # the training set's (a full-res run trains on its twin)
     parts = {
         "model": model,
-        "preset": dict(preset_key),
+        "preset": preset.key_dict(),
+        "train_iterations": int(train_iterations),
         **dict(extra or {}),
         "train_sha256": data_hash,
         "max_value": float(card.max_value),
@@ -110,13 +114,13 @@ def self_trained_checkpoint(
         "code_version": code_version,
     }
     report = getattr(context, "report", print)
-    tag = f"{label}[{preset}]"
+    tag = f"{label}[{name}]"
 
     def train_into(directory: Path) -> None:
-        report(f"{tag}: no checkpoint given; training on {name}/train")
+        report(f"{tag}: no checkpoint given; training on {data_name}/train")
         request = TrainRequest(
             dataset=dataset,
-            dataset_name=name,
+            dataset_name=data_name,
             output_dir=directory,
             split="train",
             device=context.device,
@@ -130,3 +134,21 @@ def self_trained_checkpoint(
     if not trained:
         report(f"{tag}: using cached checkpoint {path}")
     return path
+
+
+def checkpoint_for(checkpoint: str, context: Any, *, label: str, model: str, **self_training: Any) -> Path:
+    """``find_checkpoint`` when ``checkpoint`` names one, else ``self_trained_checkpoint``
+    (``self_training``: its keyword arguments besides ``label`` and ``model``)."""
+    if checkpoint:
+        return find_checkpoint(checkpoint, context, label=label, model=model)
+    return self_trained_checkpoint(context, label=label, model=model, **self_training)
+
+
+def require_bands(trained_bands: int, context: Any, path: Path, *, label: str, model: str) -> None:
+    """Refuse a checkpoint trained for another band count than the run's data has."""
+    bands = getattr(context.card, "bands", None)
+    if bands is not None and bands != trained_bands:
+        raise FusionbenchError(
+            f"{label} checkpoint {path} was trained for {trained_bands} bands; the dataset has {bands}. "
+            f"Train one for this sensor: fusionbench train {model} --dataset <its train set>"
+        )

@@ -146,6 +146,37 @@ def test_cache_trains_once_per_key(tmp_path):
     assert cache.lookup(parts) == first and cache.lookup({"x": 1}) is None
 
 
+def _train_in_another_process(root: str, log: str, barrier) -> str:
+    """A worker of the concurrency test: waits for its sibling, then asks the cache."""
+    import time
+
+    def train(directory: Path) -> None:
+        with open(log, "a") as handle:
+            handle.write("trained\n")
+        time.sleep(0.5)  # the sibling arrives while this one is still training
+        save_checkpoint(directory, model_state={"w": torch.ones(1)}, config={})
+
+    barrier.wait()
+    path, _ = CheckpointCache(Path(root)).get_or_train({"preset": "tiny", "seed": 0}, train)
+    return str(path)
+
+
+def test_concurrent_workers_train_a_checkpoint_once(tmp_path):
+    """Two worker processes needing the same self-trained checkpoint: one trains, the other waits
+    on the cache's file lock and loads the result (the local executor runs one per CPU slot)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    log = tmp_path / "log.txt"
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(2)
+        with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+            paths = list(pool.map(_train_in_another_process, [str(tmp_path / "cache")] * 2, [str(log)] * 2, [barrier] * 2))
+    assert paths[0] == paths[1]
+    assert log.read_text() == "trained\n"
+
+
 def test_mlflow_logger_records_the_loss_curve(tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
 

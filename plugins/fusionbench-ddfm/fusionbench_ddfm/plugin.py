@@ -40,7 +40,7 @@ def fusionbench_register_models():
                 ),
                 "checkpoint": ParamSpec(
                     "",
-                    "str",
+                    "path",
                     help="prior weights: a path or a name in $FUSIONBENCH_WEIGHTS; empty = the shipped tiny prior "
                     "(tiny) or 256x256_diffusion_uncond.pt (paper, release)",
                 ),

@@ -20,7 +20,7 @@ from fusionbench.diffusion.schedules import NoiseSchedule, cosine_schedule, make
 from fusionbench.errors import FusionbenchError
 from fusionbench.training.checkpoint import CheckpointError, load_checkpoint
 from fusionbench.training.loop import Trainer, TrainResult
-from fusionbench.training.selftrain import find_checkpoint, self_trained_checkpoint
+from fusionbench.training.selftrain import checkpoint_for, require_bands
 
 from . import __version__
 from .condition import build_condition
@@ -50,18 +50,19 @@ class DDIF:
     # -- setup ----------------------------------------------------------------------------------
     def setup(self, context: Any) -> None:
         """Load the checkpoint, or train (once per content key) when the preset allows it."""
-        if self.checkpoint:
-            path = self._find_checkpoint(context)
-        else:
-            path = self._auto_train(context)
+        path = checkpoint_for(
+            self.checkpoint,
+            context,
+            label="DDIF",
+            model="ddif",
+            preset=self.preset,
+            train_iterations=self.train_iterations,
+            code_version=TRAINING_CODE_VERSION,
+            train=self._train,
+        )
         self.load(path, device=context.device)
-        bands = getattr(context.card, "bands", None)
         assert self.net is not None
-        if bands is not None and bands != self.net.config.channels:
-            raise FusionbenchError(
-                f"DDIF checkpoint {path} was trained for {self.net.config.channels} bands; "
-                f"the dataset has {bands}. Train one for this sensor: fusionbench train ddif --dataset <its train set>"
-            )
+        require_bands(self.net.config.channels, context, path, label="DDIF", model="ddif")
 
     def load(self, path: Path, device: str = "cpu") -> None:
         """Load a checkpoint directory, a .safetensors file or a released .pt/.pth state dict."""
@@ -94,22 +95,6 @@ class DDIF:
         self.task = task
         self.schedule = make_schedule(schedule, timesteps)
         self.checkpoint_path = Path(path)
-
-    def _find_checkpoint(self, context: Any) -> Path:
-        return find_checkpoint(self.checkpoint, context, label="DDIF", model="ddif")
-
-    def _auto_train(self, context: Any) -> Path:
-        return self_trained_checkpoint(
-            context,
-            label="DDIF",
-            model="ddif",
-            preset=self.preset.name,
-            preset_key=self.preset.key_dict(),
-            allowed=self.preset.auto_train or bool(self.train_iterations),
-            code_version=TRAINING_CODE_VERSION,
-            extra={"train_iterations": self.train_iterations},
-            train=self._train,
-        )
 
     # -- training -------------------------------------------------------------------------------
     def train_model(self, request: Any) -> TrainResult:

@@ -26,7 +26,7 @@ def fusionbench_register_models():
                 ),
                 "checkpoint": ParamSpec(
                     "",
-                    "str",
+                    "path",
                     help="checkpoint directory/file, or a name found in $FUSIONBENCH_WEIGHTS or the cache folder; "
                     "empty: train on the dataset's train split (tiny preset) and cache",
                 ),
