@@ -13,6 +13,7 @@ def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) 
     # Ctrl-C reaches the whole process group; only the coordinator reacts (it stops the workers
     # and records the interrupted runs), so a worker never dies half-way through a write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     os.environ.update(env)
     from ..execution import WorkerConfig, execute_run
     from ..plugins import load_registry
@@ -33,3 +34,22 @@ def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) 
             run, attempt, registry, config, progress=lambda done, total: conn.send(("progress", done, total))
         )
         conn.send(("done", outcome))
+
+
+def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:
+    """End this worker when its coordinator is gone (SIGKILL, OOM killer, a closed terminal).
+
+    Only the coordinator records results, so a worker left behind would burn CPU or GPU for
+    nothing, for hours on a training run. The pipe's EOF is seen only between runs; this thread
+    notices within ``poll_s`` (the orphan is re-parented, so ``getppid`` changes). Score files are
+    written atomically, so exiting at any point loses nothing already written.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="fusionbench-parent-watch", daemon=True).start()

@@ -114,3 +114,44 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(good_fixture_only, tmp_path):
     assert len(scores) == 6 * 3  # every run complete, none duplicated
     kept = scores[scores["run_key"].isin(done_before["run_key"])].sort_values(["run_key", "image_id"])["value"].to_numpy()
     assert (kept == done_before.sort_values(["run_key", "image_id"])["value"].to_numpy()).all()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_exit_when_the_coordinator_is_killed(good_fixture_only, tmp_path):
+    """SIGKILL the coordinator mid-sweep (no chance to clean up): its worker must not run on."""
+    import signal
+    import time
+
+    argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-slow",
+            "--seeds", "0,1,2,3,4,5", "--workers", "1", "--no-mlflow"]
+    env = {**os.environ, "FB_FIXTURE_SETUP_SLEEP": "120"}  # a long "training" that reports nothing
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def workers() -> list[int]:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if (
+                    proc.name.isdigit()
+                    and (proc / "stat").read_text().split(") ")[1].split()[2] == str(process.pid)
+                    and b"spawn_main" in (proc / "cmdline").read_bytes()  # a worker, not a short-lived fork
+                ):
+                    found.append(int(proc.name))
+            except (OSError, IndexError):
+                continue
+        return found
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not workers():
+        time.sleep(0.1)
+    time.sleep(2.0)  # the worker is inside the model's setup
+    children = workers()
+    assert children, "the coordinator started no worker"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    alive = children
+    while time.monotonic() < deadline and alive:
+        time.sleep(0.2)
+        alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1])]
+    assert not alive, f"worker(s) {alive} outlived their coordinator"
