@@ -95,7 +95,10 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(good_fixture_only, tmp_path):
     argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-lms,fixture-slow",
             "--seeds", "0,1,2", "--workers", "1", "--no-mlflow"]
     env = {**os.environ, "COLUMNS": "200"}
-    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    # A terminal's foreground job has SIGINT's default disposition; a test run started from a
+    # non-interactive shell's background job inherits SIG_IGN, so restore the default.
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     runs_dir = tmp_path / "fusionbench-results" / "runs"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(runs_dir.rglob("run-*.parquet"))) < 2:
