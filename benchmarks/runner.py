@@ -2,6 +2,7 @@
 
     python benchmarks/runner.py            # 64 runs of `exp` on synthetic-wv3-rr, one image each
     python benchmarks/runner.py --runs 16 --workers 1,2,4
+    python benchmarks/runner.py --runs 32 --model mtf-glp-fs --dataset synthetic-wv3-fr --suite full-res
 
 Prints a table (wall time, runs/s, overhead per run, speed-up against 1 worker). The baseline is
 the inline executor (same process, no isolation): the difference is what isolation costs.
@@ -24,10 +25,10 @@ from fusionbench.results.reader import latest_runs
 from fusionbench.runner import RunOptions, run_plan
 
 
-def measure(executor: str, workers: int | None, runs: int, model: str, dataset: str) -> dict:
+def measure(executor: str, workers: int | None, runs: int, model: str, dataset: str, suite: str = "reduced-res") -> dict:
     registry = load_registry(disabled=["mlflow"])
     plan = plan_suite(
-        registry, "reduced-res", models=[Selection.parse(model)], datasets=[Selection.parse(dataset)],
+        registry, suite, models=[Selection.parse(model)], datasets=[Selection.parse(dataset)],
         seeds=list(range(runs)), max_items=1,
     )
     with tempfile.TemporaryDirectory() as folder:
@@ -56,10 +57,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--model", default="exp")
     parser.add_argument("--dataset", default="synthetic-wv3-rr")
+    parser.add_argument("--suite", default="reduced-res", help="suite holding the dataset (full-res for *-fr)")
     args = parser.parse_args()
-    rows = [measure("inline", None, args.runs, args.model, args.dataset)]
+    rows = [measure("inline", None, args.runs, args.model, args.dataset, args.suite)]
     for workers in (int(w) for w in args.workers.split(",")):
-        rows.append(measure("local", workers, args.runs, args.model, args.dataset))
+        rows.append(measure("local", workers, args.runs, args.model, args.dataset, args.suite))
     base = next(r for r in rows if r["executor"] == "local x1") if any(r["executor"] == "local x1" for r in rows) else rows[0]
     table = Table(title=f"{args.runs} runs of {args.model} on {args.dataset} (1 image each), {os.cpu_count()} CPU cores")
     for column in ("executor", "wall s", "runs/s", "in-run s/run", "overhead ms/run", "speed-up vs local x1"):

@@ -9,6 +9,8 @@ instead of duplicating.
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import json
 import math
@@ -137,8 +139,10 @@ class RunSpec:
             "max_items": self.max_items,
         }
 
-    @property
+    @functools.cached_property
     def run_key(self) -> str:
+        """Computed once per object: the runner asks for it several times per run, and the
+        canonical JSON of a spec with many metrics costs about a millisecond."""
         return sha256_hex(canonical_json(self.key_dict()))[:KEY_LENGTH]
 
     @property
