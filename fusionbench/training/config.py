@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 AMP_MODES = ("auto", "bf16", "fp16", "off")
 
@@ -61,3 +61,15 @@ class TrainConfig:
     def with_overrides(self, **overrides: Any) -> "TrainConfig":
         """A copy with the non-None overrides applied (command-line options)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+PresetT = TypeVar("PresetT")
+
+
+def lookup_preset(presets: Mapping[str, PresetT], name: str, *, label: str) -> PresetT:
+    """``presets[name]``, or a ValueError that lists the known names (a typo in ``-m
+    'ddif[preset=...]'`` should say what would have worked)."""
+    try:
+        return presets[name]
+    except KeyError:
+        raise ValueError(f"unknown {label} preset {name!r}; known: {', '.join(presets)}") from None

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 from ..errors import FusionbenchError
 from .api import TrainRequest
 from .cache import CheckpointCache
 from .checkpoint import CheckpointError
+from .config import lookup_preset
 
 TrainCallback = Callable[[TrainRequest, float], Any]
 """``train(request, max_value)``: write a complete checkpoint into ``request.output_dir``
@@ -152,3 +153,80 @@ def require_bands(trained_bands: int, context: Any, path: Path, *, label: str, m
             f"{label} checkpoint {path} was trained for {trained_bands} bands; the dataset has {bands}. "
             f"Train one for this sensor: fusionbench train {model} --dataset <its train set>"
         )
+
+
+INFERENCE_PRECISIONS = ("fp32", "bf16", "fp16")
+"""``precision=`` values a self-training model accepts: full precision or autocast on CUDA."""
+
+
+def inference_autocast_dtype(precision: str) -> Any:
+    """The autocast dtype for ``precision`` (None for fp32); ValueError for an unknown name."""
+    import torch
+
+    dtypes = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision not in dtypes:
+        raise ValueError(f"precision must be one of {sorted(dtypes)}, got {precision!r}")
+    return dtypes[precision]
+
+
+def load_state_strictly(net: Any, state: Mapping[str, Any], path: Path, *, label: str, preset: str) -> None:
+    """Load ``state`` into ``net`` or raise :class:`CheckpointError` naming the checkpoint and
+    what does not fit (shape mismatches, missing or unexpected tensors) — never torch's raw
+    RuntimeError, which names neither the file nor the preset."""
+    try:
+        missing, unexpected = net.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # size mismatches
+        mismatch = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line), str(exc)[:200])
+        raise CheckpointError(f"checkpoint {path} does not fit the {label} network of preset {preset!r} ({mismatch})") from None
+    if missing or unexpected:
+        raise CheckpointError(
+            f"checkpoint {path} does not fit the {label} network of preset {preset!r} ({len(missing)} missing, "
+            f"{len(unexpected)} unexpected tensors; e.g. missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})"
+        )
+
+
+class SelfTrainingModel:
+    """Shared ``__init__`` parameters and ``setup`` of a model plugin that loads a named
+    checkpoint or trains itself once per content key (DDIF, SSDiff).
+
+    A subclass sets ``label`` (for messages), ``model_name`` (its registry name),
+    ``code_version`` (enters the cache key) and ``presets``, and implements
+    ``load(path, device)`` (which sets ``self.net`` with a ``config.channels``) and
+    ``_train(request, max_value)`` (see :data:`TrainCallback`).
+    """
+
+    label: ClassVar[str]
+    model_name: ClassVar[str]
+    code_version: ClassVar[str]
+    presets: ClassVar[Mapping[str, Any]]
+
+    def _init_self_training(self, preset: str, checkpoint: str, precision: str, train_iterations: int) -> None:
+        self.preset = lookup_preset(self.presets, preset, label=self.label)
+        self.checkpoint = checkpoint or ""
+        self.autocast_dtype = inference_autocast_dtype(precision)
+        self.precision = precision
+        self.train_iterations = int(train_iterations or 0)
+        self.net: Any = None
+        self.checkpoint_path: Path | None = None
+
+    def setup(self, context: Any) -> None:
+        """Load the checkpoint, or train (once per content key) when the preset allows it; a
+        full-resolution run trains on its reduced-resolution twin (``context.training_dataset()``)."""
+        path = checkpoint_for(
+            self.checkpoint,
+            context,
+            label=self.label,
+            model=self.model_name,
+            preset=self.preset,
+            train_iterations=self.train_iterations,
+            code_version=self.code_version,
+            train=self._train,
+        )
+        self.load(path, device=context.device)
+        require_bands(self.net.config.channels, context, path, label=self.label, model=self.model_name)
+
+    def load(self, path: Path, device: str = "cpu") -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _train(self, request: TrainRequest, max_value: float) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fusionbench.training.config import lookup_preset
+
 PRESET_NAMES = ("tiny", "paper", "release")
 ROLE_ORDERS = ("paper", "release")
 
@@ -79,7 +81,4 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown DDFM preset {name!r}; known: {', '.join(PRESET_NAMES)}") from None
+    return lookup_preset(PRESETS, name, label="DDFM")

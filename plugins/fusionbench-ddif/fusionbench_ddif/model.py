@@ -20,49 +20,30 @@ from fusionbench.diffusion.schedules import NoiseSchedule, cosine_schedule, make
 from fusionbench.errors import FusionbenchError
 from fusionbench.training.checkpoint import CheckpointError, load_checkpoint
 from fusionbench.training.loop import Trainer, TrainResult
-from fusionbench.training.selftrain import checkpoint_for, require_bands
+from fusionbench.training.selftrain import SelfTrainingModel, load_state_strictly
 
 from . import __version__
 from .condition import build_condition
 from .data import PAN_CHANNELS, TrainingBatches, load_training_set, normalised_pair, task_of
 from .network import NetworkConfig, UNetSR3
-from .presets import TRAINING_CODE_VERSION, Preset, get_preset
-
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+from .presets import PRESETS, TRAINING_CODE_VERSION, Preset
 
 
-class DDIF:
+class DDIF(SelfTrainingModel):
     """DDIF / Dif-PAN (Cao et al., Information Fusion 2024) for pansharpening and MHIF."""
 
+    label = "DDIF"
+    model_name = "ddif"
+    code_version = TRAINING_CODE_VERSION
+    presets = PRESETS
+
     def __init__(self, preset: str = "tiny", checkpoint: str = "", precision: str = "fp32", train_iterations: int = 0):
-        self.preset: Preset = get_preset(preset)
-        self.checkpoint = checkpoint or ""
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
-        self.precision = precision
-        self.train_iterations = int(train_iterations or 0)
-        self.net: UNetSR3 | None = None
+        self._init_self_training(preset, checkpoint, precision, train_iterations)
+        self.preset: Preset
+        self.net: UNetSR3 | None
         self.task: str | None = None
         self.schedule: NoiseSchedule | None = None
         self.parameterization = self.preset.parameterization
-        self.checkpoint_path: Path | None = None
-
-    # -- setup ----------------------------------------------------------------------------------
-    def setup(self, context: Any) -> None:
-        """Load the checkpoint, or train (once per content key) when the preset allows it."""
-        path = checkpoint_for(
-            self.checkpoint,
-            context,
-            label="DDIF",
-            model="ddif",
-            preset=self.preset,
-            train_iterations=self.train_iterations,
-            code_version=TRAINING_CODE_VERSION,
-            train=self._train,
-        )
-        self.load(path, device=context.device)
-        assert self.net is not None
-        require_bands(self.net.config.channels, context, path, label="DDIF", model="ddif")
 
     def load(self, path: Path, device: str = "cpu") -> None:
         """Load a checkpoint directory, a .safetensors file or a released .pt/.pth state dict."""
@@ -79,18 +60,7 @@ class DDIF:
             net_config = NetworkConfig(channels=channels, pan_channels=pan_channels, **self.preset.network)
             task, timesteps, schedule = _task_from_pan_channels(pan_channels), self.preset.timesteps, self.preset.schedule
         net = UNetSR3(net_config)
-        try:
-            missing, unexpected = net.load_state_dict(state, strict=False)
-        except RuntimeError as exc:  # shape mismatches
-            mismatch = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line), str(exc)[:200])
-            raise CheckpointError(
-                f"checkpoint {path} does not fit the DDIF network of preset {self.preset.name!r} ({mismatch})"
-            ) from None
-        if missing or unexpected:
-            raise CheckpointError(
-                f"checkpoint {path} does not fit the DDIF network ({len(missing)} missing, {len(unexpected)} "
-                f"unexpected tensors; e.g. missing {missing[:3]}, unexpected {unexpected[:3]})"
-            )
+        load_state_strictly(net, state, path, label="DDIF", preset=self.preset.name)
         self.net = net.to(device).eval()
         self.task = task
         self.schedule = make_schedule(schedule, timesteps)
@@ -173,7 +143,7 @@ class DDIF:
             steps = getattr(sampler, "steps", 25)
             schedule = cosine_schedule(steps)  # Dif-PAN test_fn: a fresh `steps`-step schedule
         return Denoiser(
-            fn=_network_fn(net, PRECISIONS[self.precision]),
+            fn=_network_fn(net, self.autocast_dtype),
             schedule=schedule,
             parameterization=self.parameterization,
             time_input=preset.time_input,

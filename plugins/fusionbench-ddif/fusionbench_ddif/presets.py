@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusionbench.training.config import TrainConfig
+from fusionbench.training.config import TrainConfig, lookup_preset
 
 PRESET_NAMES = ("tiny", "paper", "release")
 
@@ -145,7 +145,4 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown DDIF preset {name!r}; known: {', '.join(PRESET_NAMES)}") from None
+    return lookup_preset(PRESETS, name, label="DDIF")

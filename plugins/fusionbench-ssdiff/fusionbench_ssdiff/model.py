@@ -26,19 +26,22 @@ from fusionbench.errors import FusionbenchError
 from fusionbench.tiling import tiled_apply
 from fusionbench.training.checkpoint import CheckpointError, load_checkpoint
 from fusionbench.training.loop import TrainResult
-from fusionbench.training.selftrain import checkpoint_for, require_bands
+from fusionbench.training.selftrain import SelfTrainingModel, load_state_strictly
 
 from . import __version__
 from .data import load_training_set, normalised_inputs
 from .network import NetworkConfig, SSNet
-from .presets import TRAINING_CODE_VERSION, Preset, get_preset
+from .presets import PRESETS, TRAINING_CODE_VERSION, Preset
 from .train import network_fn, train_ssnet
 
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
-
-class SSDiff:
+class SSDiff(SelfTrainingModel):
     """SSDiff (Zhong et al., NeurIPS 2024) for pansharpening."""
+
+    label = "SSDiff"
+    model_name = "ssdiff"
+    code_version = TRAINING_CODE_VERSION
+    presets = PRESETS
 
     def __init__(
         self,
@@ -50,38 +53,15 @@ class SSDiff:
         overlap: int = -1,
         tile_batch: int = 0,
     ):
-        self.preset: Preset = get_preset(preset)
-        self.checkpoint = checkpoint or ""
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
-        self.precision = precision
-        self.train_iterations = int(train_iterations or 0)
+        self._init_self_training(preset, checkpoint, precision, train_iterations)
+        self.preset: Preset
+        self.net: SSNet | None
         self.tile = int(tile) or self.preset.tile
         self.overlap = int(overlap) if int(overlap) >= 0 else self.preset.overlap
         self.tile_batch = int(tile_batch) or self.preset.tile_batch
         if self.tile % 4 or self.overlap % 4 or not 0 <= self.overlap < self.tile:
             raise ValueError(f"tile ({self.tile}) and overlap ({self.overlap}) must be multiples of 4 with overlap < tile")
-        self.net: SSNet | None = None
         self.schedule: NoiseSchedule | None = None
-        self.checkpoint_path: Path | None = None
-
-    # -- setup ----------------------------------------------------------------------------------
-    def setup(self, context: Any) -> None:
-        """Load the checkpoint, or train (once per content key) when the preset allows it."""
-        # a full-resolution run trains on its reduced-resolution twin (context.training_dataset())
-        path = checkpoint_for(
-            self.checkpoint,
-            context,
-            label="SSDiff",
-            model="ssdiff",
-            preset=self.preset,
-            train_iterations=self.train_iterations,
-            code_version=TRAINING_CODE_VERSION,
-            train=self._train,
-        )
-        self.load(path, device=context.device)
-        assert self.net is not None
-        require_bands(self.net.config.channels, context, path, label="SSDiff", model="ssdiff")
 
     def load(self, path: Path, device: str = "cpu") -> None:
         """Load a checkpoint directory, a .safetensors file or a released .pt state dict."""
@@ -95,12 +75,7 @@ class SSDiff:
             net_config = NetworkConfig(channels=_channels_from_state(state, path), **self.preset.network)
             timesteps, schedule = self.preset.timesteps, self.preset.schedule
         net = SSNet(net_config)
-        missing, unexpected = net.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise CheckpointError(
-                f"checkpoint {path} does not fit the SSDiff network ({len(missing)} missing, {len(unexpected)} unexpected "
-                f"tensors; e.g. missing {missing[:3]}, unexpected {unexpected[:3]})"
-            )
+        load_state_strictly(net, state, path, label="SSDiff", preset=self.preset.name)
         self.net = net.to(device).eval()
         self.schedule = make_schedule(schedule, timesteps)
         self.checkpoint_path = Path(path)
@@ -170,7 +145,7 @@ class SSDiff:
         """
         net, schedule = self._ready()
         preset = self.preset
-        run = network_fn(net, PRECISIONS[self.precision])
+        run = network_fn(net, self.autocast_dtype)
 
         def fn(x_t: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], self_cond: Any = None) -> torch.Tensor:
             out = run(x_t, t, cond)

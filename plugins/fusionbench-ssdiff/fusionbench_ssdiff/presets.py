@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusionbench.training.config import TrainConfig
+from fusionbench.training.config import TrainConfig, lookup_preset
 
 from .lbaf import LBAFConfig
 
@@ -182,7 +182,4 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown SSDiff preset {name!r}; known: {', '.join(PRESET_NAMES)}") from None
+    return lookup_preset(PRESETS, name, label="SSDiff")

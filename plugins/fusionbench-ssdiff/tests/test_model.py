@@ -55,6 +55,12 @@ def test_released_state_dict_loads_strictly_and_band_count_is_checked(registry, 
         wrong.setup(context_for(dataset, tmp_path))
 
 
+def test_a_checkpoint_of_another_preset_fails_naming_file_and_preset(tmp_path):
+    path = _released_state(tmp_path, bands=8)  # paper widths; the tiny network is narrower
+    with pytest.raises(CheckpointError, match=rf"{path.name} does not fit the SSDiff network of preset 'tiny' \(size mismatch"):
+        SSDiff(preset="tiny").load(path)
+
+
 def test_missing_checkpoint_and_untrainable_presets_fail_clearly(registry, tmp_path):
     dataset = open_dataset(registry, "synthetic-qb-rr")
     with pytest.raises(CheckpointError, match="fusionbench train ssdiff"):
