@@ -7,7 +7,11 @@ rotations and noise of the RR sample; the Z-PNN FR crop upsampled with PAN detai
 from a seeded synthetic texture, so the script runs anywhere. The per-image NumPy loop baselines
 are fusionbench.metrics.naive's Q2n and D_s (the toolbox's loops, vectorised only inside a block).
 
-Run:  python benchmarks/metrics.py [--repeats 3] [--naive-images 20] [--dim-cut 30]
+Run:  python benchmarks/metrics.py [--repeats 3] [--naive-images 20] [--dim-cut 0] [--threads 2]
+
+``--dim-cut`` defaults to the ``reduced-res`` suite's border cut (0, read from the suite), so the
+timed work is what a suite run scores; ``--threads`` sets ``torch.set_num_threads`` (default 2, the
+figures in docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -26,11 +30,20 @@ from fusionbench.metrics import naive
 from fusionbench.metrics.plugin import metric_specs
 from fusionbench.sensors import get_sensor
 from fusionbench.specs import DataCard
+from fusionbench.suites import REDUCED_RES
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pansharpening"
 RR_METRICS = ("sam", "ergas", "q2n", "q-avg", "scc", "psnr", "ssim")
 FR_METRICS = ("d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr")
 N_IMAGES = 20
+
+
+def suite_dim_cut() -> int:
+    """The ``dim_cut`` the ``reduced-res`` suite passes to its metrics (one value for all)."""
+    cuts = {int(c.params["dim_cut"]) for e in REDUCED_RES.entries for c in e.metrics if "dim_cut" in c.params}
+    if len(cuts) != 1:
+        raise RuntimeError(f"reduced-res suite has dim_cut values {sorted(cuts)}; pass --dim-cut")
+    return cuts.pop()
 
 
 def _augment(x: np.ndarray, i: int) -> np.ndarray:
@@ -117,8 +130,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-images", type=int, default=N_IMAGES, help="images for the NumPy loop baselines")
-    parser.add_argument("--dim-cut", type=int, default=30, help="border cut for the RR metrics (30 = Deng RR demo)")
+    parser.add_argument(
+        "--dim-cut", type=int, default=None, help="border cut for the RR metrics (default: the reduced-res suite's, 0)"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     args = parser.parse_args()
+    if args.dim_cut is None:
+        args.dim_cut = suite_dim_cut()
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     specs = {s.name: s for s in metric_specs()}

@@ -56,11 +56,13 @@ _FUSION_METRICS = ("en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fus
 def _fusion_suite(task: str, profile: str, what: str) -> SuiteSpec:
     name = task if profile == "cddfuse" else f"{task}-{profile}"
     source = "the CDDFuse/DDFM Python evaluator" if profile == "cddfuse" else "the VIFB MATLAB benchmark"
+    # VIFB's MATLAB set also reports RMSE (mean of the RMSEs to both sources); the CDDFuse evaluator does not
+    metrics = _FUSION_METRICS + (("rmse",) if profile == "vifb" else ())
     return SuiteSpec(
         name=name,
-        version="1",
+        version="1" if profile == "cddfuse" else "2",
         description=f"{what} (no reference), metrics as {source} computes them",
-        entries=(SuiteEntry(task=task, protocol="none", metrics=_metrics(*_FUSION_METRICS, profile=profile)),),
+        entries=(SuiteEntry(task=task, protocol="none", metrics=_metrics(*metrics, profile=profile)),),
     )
 
 

@@ -185,13 +185,18 @@ class KhanMetric(FullResolutionMetric):
         self.sensor = str(sensor)
 
     def _gnyq(self, card: DataCard, bands: int) -> tuple[float, ...]:
-        if self.sensor == "card":
-            if card.mtf_gnyq is not None:
-                gnyq = tuple(card.mtf_gnyq)
-            else:  # the toolbox's case-sensitive lookup, 0.3 fallback for unknown names
-                gnyq = get_sensor(card.sensor, bands=bands).ms_gnyq
-        else:
-            gnyq = get_sensor(self.sensor, bands=bands).ms_gnyq
+        if self.sensor == "card" and card.mtf_gnyq is not None:
+            gnyq = tuple(card.mtf_gnyq)
+        else:  # the toolbox's case-sensitive lookup, 0.3 fallback for unknown names
+            name, origin = (card.sensor, "the data card's sensor") if self.sensor == "card" else (self.sensor, "sensor")
+            try:
+                gnyq = get_sensor(name, bands=bands).ms_gnyq
+            except ValueError as exc:  # a known sensor with another band count
+                V.fail(
+                    self.name,
+                    f"no MTF gains for a pred with {bands} bands: {origin} {name!r} does not fit ({exc}); "
+                    "pass sensor=<toolbox name> or give the data card mtf_gnyq",
+                )
         if len(gnyq) != bands:
             V.fail(self.name, f"{len(gnyq)} MTF gains for a pred with {bands} bands")
         return gnyq

@@ -13,6 +13,13 @@ in A and B). Values are 0-255 grey levels. ``quantize`` reproduces that the refe
 score *saved 8-bit images*: ``round`` rounds pred and sources half to even and clips to 0..255 (the
 CDDFuse read path), ``trunc`` truncates pred instead (``astype(uint8)``-style saving) and rounds
 the sources, ``none`` scores the values as given.
+
+Nabf (Kumar's modified artefact measure, ``analysis_nabf.m``) filters a one-pixel border built
+by Kumar's ``per_extn_im_fn``. The spec (§D.3) calls it a "periodically extended" image after the
+helper's name, but the helper's code *mirrors without repeating the edge* (row 0 := row 2, row
+H+1 := row H-1, then the columns likewise); :func:`kumar_extension` reproduces that code. Metric
+version 1 used a circular wrap instead, which changes Nabf by up to ~27 % on real TNO and
+RoadScene pairs (the wrap puts large false gradients on the border).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Callable, ClassVar, Mapping
 
 import torch
 
-from fusionbench.imaging.matlab import correlate, fspecial_gaussian, gradient, int16, pad2d
+from fusionbench.imaging.matlab import correlate, fspecial_gaussian, gradient, int16
 from fusionbench.specs import DataCard
 
 from . import _validate as V
@@ -204,9 +211,28 @@ def vif_min_size() -> int:
         side += 1
 
 
+def kumar_extension(x: torch.Tensor) -> torch.Tensor:
+    """Kumar's ``per_extn_im_fn(x, 3)`` (used by ``analysis_nabf.m``): a one-pixel border that
+    *mirrors without repeating the edge*, despite the helper's "periodic" name.
+
+    ``x`` goes into the centre of an ``(H+2, W+2)`` zero array; then row 0 := row 2 and row H+1 :=
+    row H-1, then (after the rows, so the corners follow) column 0 := column 2 and column W+1 :=
+    column W-1. For ``H, W >= 2`` this is ``F.pad(mode="reflect")`` / scipy ``mode="mirror"``; a
+    1-pixel side keeps the zeros, as the MATLAB assignments do.
+    """
+    h, w = x.shape[-2:]
+    out = x.new_zeros(*x.shape[:-2], h + 2, w + 2)
+    out[..., 1 : h + 1, 1 : w + 1] = x
+    out[..., 0, :] = out[..., 2, :]
+    out[..., h + 1, :] = out[..., h - 1, :]
+    out[..., :, 0] = out[..., :, 2]
+    out[..., :, w + 1] = out[..., :, w - 1]
+    return out
+
+
 def _sobel(x: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Responses to the x kernel ``[-1 0 1; -2 0 2; -1 0 1]`` and the y kernel ``[1 2 1; 0 0 0;
-    -1 -2 -1]`` (zero-padded 'same', or /8 on a periodic extension for Nabf).
+    -1 -2 -1]`` (zero-padded 'same', or /8 on Kumar's mirror extension for Nabf).
 
     The reference code convolves rather than correlates, which negates *both* responses: magnitudes
     and ``sy/sx`` are unchanged. The relative sign of the two kernels does matter for Qabf, whose
@@ -216,7 +242,7 @@ def _sobel(x: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
     ky = torch.tensor(SOBEL_Y, dtype=x.dtype, device=x.device)
     if mode == "zero":
         return correlate(x, kx, "zero", "same"), correlate(x, ky, "zero", "same")
-    padded = pad2d(x, (1, 1, 1, 1), "circular")
+    padded = kumar_extension(x)
     return correlate(padded, kx / 8, "zero", "valid"), correlate(padded, ky / 8, "zero", "valid")
 
 
@@ -250,7 +276,7 @@ def qabf(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def _nabf_edges(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     # g_v: the vertical-edge (x) kernel, g_h: the horizontal-edge one; A_XF is invariant to the
     # sign conventions because it folds |alpha_X - alpha_F| around pi/2.
-    gv, gh = _sobel(x, "circular")
+    gv, gh = _sobel(x, "kumar")
     g = torch.sqrt(gh * gh + gv * gv)
     both_zero = (gh == 0) & (gv == 0)
     alpha = torch.where(both_zero, 0.0, torch.atan(gv / torch.where(both_zero, 1.0, gh)))
@@ -269,7 +295,8 @@ def _nabf_pair(g_x: torch.Tensor, a_x: torch.Tensor, g_f: torch.Tensor, a_f: tor
 
 def nabf(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Kumar's modified fusion-artefact measure: edge-information loss where the fused gradient
-    exceeds both sources, weighted by ``g^1.5`` (``g >= 2``, else 0.001)."""
+    exceeds both sources, weighted by ``g^1.5`` (``g >= 2``, else 0.001). Gradients are Sobel/8
+    on :func:`kumar_extension` (a mirror border, not a circular one)."""
     (ga, aa), (gb, ab), (gf, af) = _nabf_edges(a), _nabf_edges(b), _nabf_edges(f)
     wa = torch.where(ga >= 2.0, ga**1.5, 0.001)
     wb = torch.where(gb >= 2.0, gb**1.5, 0.001)
@@ -291,9 +318,15 @@ def psnr_fusion(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor, profile: str)
         mse = (((a - f) ** 2).mean((-2, -1)) + ((b - f) ** 2).mean((-2, -1))) / 2.0
         peak = f.amax((-2, -1))
         return 10.0 * torch.log10(peak * peak / mse)
+    return 20.0 * torch.log10(255.0 / torch.sqrt(rmse_vifb(f, a, b)))
+
+
+def rmse_vifb(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """VIFB's ``metricsRmse``: the mean over the two sources of its "mse" ``||X - F||_2 / (H W)``
+    (an L2 norm divided by the pixel count, *not* a root-mean-square error; spec §D.4). The same
+    quantity is the denominator of VIFB's PSNR."""
     hw = f.shape[-2] * f.shape[-1]
-    quirk = (torch.sqrt(((a - f) ** 2).sum((-2, -1))) + torch.sqrt(((b - f) ** 2).sum((-2, -1)))) / (2.0 * hw)
-    return 20.0 * torch.log10(255.0 / torch.sqrt(quirk))
+    return (torch.sqrt(((a - f) ** 2).sum((-2, -1))) + torch.sqrt(((b - f) ** 2).sum((-2, -1)))) / (2.0 * hw)
 
 
 # -- metric plugins ------------------------------------------------------------------------------
@@ -452,6 +485,17 @@ class PSNRFusion(SourceMetric):
         return psnr_fusion(f, a, b, self.profile)
 
 
+class RMSE(SourceMetric):
+    """VIFB's "Rmse" (spec §D.4) under both profiles: the CDDFuse evaluator has none, so the
+    ``cddfuse`` profile scores the same formula on the grey image (like SCD/VIF/CC/Nabf under
+    ``vifb``). Lower is better, 0 for ``F == A == B``."""
+
+    name = "rmse"
+
+    def _pair(self, f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return rmse_vifb(f, a, b)
+
+
 class SSIMFusion(SourceMetric):
     name = "ssim-fusion"
 
@@ -482,6 +526,7 @@ __all__ = [
     "MI",
     "PROFILES",
     "PSNRFusion",
+    "RMSE",
     "SCD",
     "SD",
     "SF",

@@ -12,6 +12,7 @@ from fusionbench import MetricSpec, ParamSpec, hookimpl
 
 _PKG = "fusionbench.metrics"
 VERSION = "1"
+NABF_VERSION = "2"  # 1 -> 2: mirror border (Kumar's per_extn_im_fn), not a circular wrap
 
 PANSHARPENING_RR = frozenset({"reduced"})
 FULL = frozenset({"full"})
@@ -96,12 +97,13 @@ def _fusion(
     hib: bool = True,
     ideal: float | None = None,
     extra: dict | None = None,
+    version: str = VERSION,
     ref: str,
     desc: str,
 ) -> MetricSpec:
     return MetricSpec(
         name=name,
-        version=VERSION,
+        version=version,
         tasks=frozenset({"ivf", "mif"}),
         factory=f"{_PKG}.ivf:{cls}",
         requires_reference=False,
@@ -180,8 +182,13 @@ def metric_specs() -> list[MetricSpec]:
                 ref="CDDFuse Evaluator.SSIM (skimage defaults) / VIFB metricsSsim.m", desc="SSIM(F,A) + SSIM(F,B)"),
         _fusion("psnr-fusion", "PSNRFusion", ref="CDDFuse Evaluator.PSNR / VIFB metricsPsnr.m",
                 desc="PSNR of F against both sources (profile-specific definitions)"),
+        _fusion("rmse", "RMSE", hib=False, ideal=0.0, ref="VIFB metricsRmse.m; spec §D.4",
+                desc="VIFB's quirky RMSE: mean over sources of ||X - F||_2 / (H W) (both profiles)"),
         _fusion("cc", "CC", ref="CDDFuse Evaluator.CC", desc="(r(A,F) + r(B,F)) / 2"),
-        _fusion("nabf", "Nabf", hib=False, ideal=0.0, ref="Kumar's objective_fusion_perform_fn.m (NABF, modified)",
+        # version 2: Kumar's per_extn_im_fn border is a mirror (without the edge), not the circular
+        # wrap of version 1 (spec §D.3 says "periodically extended" after the helper's name)
+        _fusion("nabf", "Nabf", hib=False, ideal=0.0, version=NABF_VERSION,
+                ref="Kumar's objective_fusion_perform_fn.m / analysis_nabf.m (NABF, modified), per_extn_im_fn border",
                 desc="fusion artefacts where the fused gradient exceeds both sources"),
     ]
 

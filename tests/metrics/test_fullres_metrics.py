@@ -70,6 +70,26 @@ def test_sensor_parameter_and_card_fallback(wv3_fr) -> None:  # type: ignore[no-
     assert default == pytest.approx(ref, rel=1e-6) and default != pytest.approx(by_card, rel=1e-6)
 
 
+def test_sensor_band_count_mismatch_is_a_metric_input_error() -> None:
+    """A known sensor whose band count differs from pred's: MetricInputError naming the metric and
+    the sensor (not a bare ValueError from the sensor table)."""
+    t = 500.0 + torch.arange(32.0) * torch.arange(1, 5.0)[:, None, None] + torch.arange(32.0)[:, None]
+    t = t[None].to(torch.float64)
+    inputs = {"lms": t, "pan": t.mean(1, keepdim=True)}
+    wv3_name_only = DataCard(sensor="WV3", ratio=4, max_value=2047.0)  # no bands, no mtf_gnyq: looked up
+    for m in (DLambdaK, HQNR):
+        with pytest.raises(
+            MetricInputError,
+            match=rf"^{m.name}: no MTF gains for a pred with 4 bands: the data card's sensor 'WV3' does not fit "
+            r"\(sensor WV3 has 8 bands, not 4\); pass sensor=<toolbox name> or give the data card mtf_gnyq$",
+        ):
+            m()(t, None, inputs, wv3_name_only)
+        card = DataCard(sensor="mine", ratio=4, bands=4, max_value=2047.0)
+        with pytest.raises(MetricInputError, match=rf"^{m.name}: no MTF gains for a pred with 4 bands: sensor 'WV2' does not fit"):
+            m(sensor="WV2")(t, None, inputs, card)
+        assert torch.isfinite(m(sensor="IKONOS")(t, None, inputs, card)).all()  # a 4-band sensor fits
+
+
 def test_block_constraints(wv3_fr) -> None:  # type: ignore[no-untyped-def]
     fused = _fused(wv3_fr)[..., :120, :120]
     inputs = {k: v[..., :120, :120] if k != "ms" else v for k, v in wv3_fr.inputs.items()}

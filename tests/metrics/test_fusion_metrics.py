@@ -38,14 +38,31 @@ def _grey(path: Path) -> np.ndarray:
 
 
 # -- VIFB (MATLAB) values -----------------------------------------------------------------------
-VIFB_VALUES = {  # spec §I.1, MATLAB output at printed precision
+VIFB_VALUES = {  # spec §I.1, MATLAB output exactly as printed (strings: the printed digits matter)
     ("carLight", "GFF"): {
-        "en": 7.5117, "sd": 51.682, "ag": 2.3055, "sf": 10.368, "mi": 3.0793, "ssim-fusion": 1.5882,
-        "qabf": 0.6698, "psnr-fusion": 59.407,
+        "en": "7.5117", "sd": "51.682", "ag": "2.3055", "sf": "10.368", "mi": "3.0793", "ssim-fusion": "1.5882",
+        "qabf": "0.6698", "psnr-fusion": "59.407", "rmse": "0.074542",
     },
-    ("kettle", "ADF"): {"en": 7.1621, "sf": 17.004, "mi": 2.4209, "ssim-fusion": 1.3316, "qabf": 0.7056, "psnr-fusion": 58.300},
+    ("kettle", "ADF"): {
+        "en": "7.1621", "sf": "17.004", "mi": "2.4209", "ssim-fusion": "1.3316", "qabf": "0.7056", "psnr-fusion": "58.300",
+    },
 }
-CLASSES = {c.name: c for c in (ivf.EN, ivf.SD, ivf.AG, ivf.SF, ivf.MI, ivf.SSIMFusion, ivf.PSNRFusion, ivf.Qabf)}
+CLASSES = {
+    c.name: c for c in (ivf.EN, ivf.SD, ivf.AG, ivf.SF, ivf.MI, ivf.SSIMFusion, ivf.PSNRFusion, ivf.Qabf, ivf.RMSE)
+}
+
+
+def printed_tolerance(printed: str) -> float:
+    """Half a unit in the last printed place: "58.300" -> 5e-4, "0.074542" -> 5e-7, "17" -> 0.5."""
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return 0.5 * 10.0**-decimals
+
+
+def test_printed_tolerance_counts_printed_decimals() -> None:
+    assert printed_tolerance("58.300") == pytest.approx(5e-4)  # trailing zeros are printed digits
+    assert printed_tolerance("0.074542") == pytest.approx(5e-7)
+    assert printed_tolerance("10.368") == pytest.approx(5e-4)
+    assert printed_tolerance("17") == 0.5
 
 
 def _vifb(shared_data: Path, image: str, method: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -60,10 +77,28 @@ def _vifb(shared_data: Path, image: str, method: str) -> tuple[torch.Tensor, dic
 def test_vifb_profile_matches_matlab(shared_data: Path, image: str, method: str) -> None:
     fused, inputs = _vifb(shared_data, image, method)
     assert fused.shape[1] == 3  # colour: per-channel scoring
-    for name, expected in VIFB_VALUES[(image, method)].items():
+    for name, printed in VIFB_VALUES[(image, method)].items():
         got = CLASSES[name](profile="vifb")(fused, None, inputs, CARD).item()
-        digits = len(f"{expected:.5g}".replace(".", "").lstrip("0"))  # 5 significant digits printed
-        assert got == pytest.approx(expected, abs=0.5 * 10 ** (math.floor(math.log10(abs(expected))) - digits + 1) + 1e-12), name
+        assert abs(got - float(printed)) <= printed_tolerance(printed) + 1e-12, (name, got, printed)
+
+
+def test_vifb_rmse_is_the_psnr_denominator(shared_data: Path) -> None:
+    """VIFB's Rmse (§D.4): mean over sources of ||X - F||_2 / (H W), per channel, channels averaged;
+    PSNR = 20 log10(255 / sqrt(Rmse)) channel-wise. Transcribed in NumPy on carLight/GFF."""
+    fused, inputs = _vifb(shared_data, "carLight", "GFF")
+    f, vi, ir = fused[0].numpy(), inputs["vi"][0].numpy(), inputs["ir"][0].numpy()
+    hw = f.shape[1] * f.shape[2]
+    per_channel = [(np.linalg.norm(vi[k] - f[k]) + np.linalg.norm(ir[k] - f[k])) / (2 * hw) for k in range(3)]
+    rmse = ivf.RMSE(profile="vifb")(fused, None, inputs, CARD).item()
+    assert rmse == pytest.approx(np.mean(per_channel), rel=1e-12)
+    psnr = ivf.PSNRFusion(profile="vifb")(fused, None, inputs, CARD).item()
+    assert psnr == pytest.approx(np.mean([20 * np.log10(255 / np.sqrt(r)) for r in per_channel]), rel=1e-12)
+    # grey, cddfuse profile: the same formula on one channel; identical sources and fusion give 0
+    g = inputs["ir"][:, :1]
+    assert ivf.RMSE()(g, None, {"ir": g, "vi": g}, CARD).item() == 0.0
+    grey_f = torch.round(fused.mean(1, keepdim=True))
+    expect = (np.linalg.norm(g[0, 0].numpy() - grey_f[0, 0].numpy()) * 2) / (2 * hw)
+    assert ivf.RMSE()(grey_f, None, {"ir": g, "vi": g}, CARD).item() == pytest.approx(expect, rel=1e-12)
 
 
 # -- CDDFuse evaluator, transcribed in NumPy from spec §D.3 ------------------------------------
@@ -145,12 +180,28 @@ def _ssim_skimage(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
     return float(s[3:-3, 3:-3].mean())
 
 
-def _nabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    k = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]) / 8
+def per_extn_im_3x3(x: np.ndarray) -> np.ndarray:
+    """Kumar's ``per_extn_im_fn(x, 3)`` as its MATLAB code does it (called "periodic", but it
+    mirrors): x in the centre of a (p+2)x(q+2) zero array, row 1 := row 3 and row p+2 := row p
+    (MATLAB 1-based), then the columns likewise, so the corners follow the rows."""
+    p, q = x.shape
+    e = np.zeros((p + 2, q + 2))
+    e[1 : p + 1, 1 : q + 1] = x
+    e[0, :] = e[2, :]
+    e[p + 1, :] = e[p - 1, :]
+    e[:, 0] = e[:, 2]
+    e[:, q + 1] = e[:, q - 1]
+    return e
 
+
+NABF_KERNEL = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]) / 8
+
+
+def _nabf(f: np.ndarray, a: np.ndarray, b: np.ndarray, extend=per_extn_im_3x3) -> float:  # type: ignore[no-untyped-def]
     def edges(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        gv = ndi.correlate(x, k, mode="grid-wrap")
-        gh = ndi.correlate(x, k.T, mode="grid-wrap")
+        e = extend(x)
+        gv = sps.convolve2d(e, NABF_KERNEL, "valid")  # MATLAB conv2: flips both kernels (signs only)
+        gh = sps.convolve2d(e, NABF_KERNEL.T, "valid")
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.where((gv == 0) & (gh == 0), 0.0, np.arctan(gv / gh))
         return np.sqrt(gv**2 + gh**2), alpha
@@ -187,10 +238,14 @@ def cddfuse_reference(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> dict[str, 
         "qabf": _qabf(f, a, b),
         "ssim-fusion": _ssim_skimage(f, a, 2.0) + _ssim_skimage(f, b, 2.0),
         "nabf": _nabf(f, a, b),
+        "rmse": float((np.sqrt(((a - f) ** 2).sum()) + np.sqrt(((b - f) ** 2).sum())) / (2 * f.size)),  # VIFB's
     }
 
 
-ALL = (ivf.EN, ivf.SD, ivf.SF, ivf.AG, ivf.MI, ivf.CC, ivf.PSNRFusion, ivf.SCD, ivf.VIF, ivf.Qabf, ivf.SSIMFusion, ivf.Nabf)
+ALL = (
+    ivf.EN, ivf.SD, ivf.SF, ivf.AG, ivf.MI, ivf.CC, ivf.PSNRFusion, ivf.SCD, ivf.VIF, ivf.Qabf, ivf.SSIMFusion, ivf.Nabf,
+    ivf.RMSE,
+)
 PAIRS = [
     ("ivf/tno", "ir", "vi", "18.png"),
     ("ivf/roadscene", "ir", "vi", "FLIR_00211.jpg"),
@@ -209,6 +264,65 @@ def test_cddfuse_profile_matches_numpy_transcription(shared_data: Path, folder: 
     for m in ALL:
         got = m()(_chw(fused), None, inputs, CARD).item()
         assert got == pytest.approx(ref[m.name], rel=1e-6), m.name
+
+
+def test_kumar_extension_by_hand() -> None:
+    """The border Nabf filters, element by element, for a 4x5 image (0..19 row-major)."""
+    x = np.arange(20.0).reshape(4, 5)
+    expected = np.array(
+        [
+            [6, 5, 6, 7, 8, 9, 8],  # row 0 := row 2 (image row 1)
+            [1, 0, 1, 2, 3, 4, 3],
+            [6, 5, 6, 7, 8, 9, 8],
+            [11, 10, 11, 12, 13, 14, 13],
+            [16, 15, 16, 17, 18, 19, 18],
+            [11, 10, 11, 12, 13, 14, 13],  # row p+1 := row p-1 (image row 2)
+        ],
+        dtype=np.float64,
+    )  # column 0 := column 2, column q+1 := column q-1, after the rows (corners follow)
+    np.testing.assert_array_equal(per_extn_im_3x3(x), expected)
+    np.testing.assert_array_equal(ivf.kumar_extension(torch.from_numpy(x)[None, None])[0, 0].numpy(), expected)
+    # it is a mirror without the edge sample (torch "reflect", scipy "mirror"), not a circular wrap
+    np.testing.assert_array_equal(expected, np.pad(x, 1, mode="reflect"))
+    assert not np.array_equal(expected, np.pad(x, 1, mode="wrap"))
+    # a 1-pixel side keeps MATLAB's zeros (row 1 := row 3 is still zero when copied)
+    one = ivf.kumar_extension(torch.tensor([[[[1.0, 2.0, 3.0]]]]))[0, 0].numpy()
+    np.testing.assert_array_equal(one, [[0, 0, 0, 0, 0], [2, 1, 2, 3, 2], [0, 0, 0, 0, 0]])
+
+
+def _wrap(x: np.ndarray) -> np.ndarray:
+    return np.pad(x, 1, mode="wrap")
+
+
+def test_nabf_border_is_mirrored_not_wrapped() -> None:
+    """A vertical ramp: the circular wrap puts a false edge on the top and bottom rows (weight
+    g^1.5), the mirror does not, and the two give clearly different Nabf."""
+    rows = np.arange(24.0)[:, None] * 10 + np.zeros((1, 20))
+    a = rows
+    b = rows[:, ::-1] + np.arange(20.0)[None, :] * 3  # a second, differently oriented ramp
+    f = np.round(1.4 * a - 0.2 * b + 0.1 * (np.arange(20.0)[None, :] % 3) * 40).clip(0, 255)
+    inputs = {"ir": _chw(a), "vi": _chw(b)}
+    got = ivf.Nabf(quantize="none")(_chw(f), None, inputs, CARD).item()
+    mirror, wrapped = _nabf(f, a, b), _nabf(f, a, b, extend=_wrap)
+    assert got == pytest.approx(mirror, rel=1e-12)
+    assert abs(mirror - wrapped) > 0.05 * max(mirror, wrapped)
+
+
+@pytest.mark.parametrize("folder,a_dir,b_dir,name", PAIRS)
+def test_nabf_matches_kumar_transcription_on_real_pairs(shared_data: Path, folder: str, a_dir: str, b_dir: str, name: str) -> None:
+    """Whole real images (borders included) and a sharpened fusion, so artefacts (g_F above both
+    sources) really occur and the border counts."""
+    a = _grey(shared_data / folder / a_dir / name)
+    b = _grey(shared_data / folder / b_dir / name)
+    avg = (a + b) / 2
+    f = np.clip(np.round(avg + 1.5 * (avg - ndi.uniform_filter(avg, 3, mode="nearest"))), 0, 255)
+    keys = ("other", "mri") if folder.startswith("mif") else ("ir", "vi")
+    got = ivf.Nabf()(_chw(f), None, {keys[0]: _chw(a), keys[1]: _chw(b)}, CARD).item()
+    expected = _nabf(f, a, b)
+    assert expected > 1e-3  # a meaningful amount of artefacts
+    assert got == pytest.approx(expected, rel=1e-9)
+    if folder.startswith("ivf"):  # (MRI slices have black borders, where wrap and mirror agree)
+        assert got != pytest.approx(_nabf(f, a, b, extend=_wrap), rel=1e-6)  # a wrap would be caught
 
 
 @pytest.mark.filterwarnings("ignore:Clustering metrics expects discrete values")

@@ -15,7 +15,7 @@ SPECS = fusionbench_register_metrics()
 EXPECTED = {
     "sam", "ergas", "psnr", "ssim", "q2n", "q-avg", "scc",
     "d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr",
-    "en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf",
+    "en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf", "rmse",
 }
 
 
@@ -51,3 +51,11 @@ def test_factories_build_with_defaults_and_coerced_strings(spec: MetricSpec) -> 
     cls(**{k: p.default for k, p in spec.params.items()})
     # the command line hands strings; ParamSpec.coerce turns them into the declared types
     cls(**{k: p.coerce(str(p.default)) for k, p in spec.params.items()})
+
+
+def test_changed_definitions_bump_versions() -> None:
+    specs = {s.name: s for s in SPECS}
+    # Nabf 2: Kumar's per_extn_im_fn mirror border replaced version 1's circular wrap
+    assert specs["nabf"].version == "2"
+    rmse = specs["rmse"]
+    assert rmse.higher_is_better is False and rmse.ideal == 0.0 and "metricsRmse" in rmse.reference_impl
