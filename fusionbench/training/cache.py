@@ -36,6 +36,30 @@ class CheckpointCache:
         path = self.path_for(content_key(parts))
         return path if is_complete(path) else None
 
+    def adopt(self, parts: Mapping[str, Any], source: Path) -> Path:
+        """Copy the complete checkpoint ``source`` into the cache under ``parts``' key (under the
+        lock, through a partial folder, so a concurrent reader never sees half a copy).
+
+        ``source`` must hold a ``cache_key.json`` whose content equals ``parts``: a shipped
+        checkpoint is only used for exactly the recipe, data and code it was trained with."""
+        key = content_key(parts)
+        recorded = Path(source) / "cache_key.json"
+        if not is_complete(source) or not recorded.is_file():
+            raise RuntimeError(f"{source} is not a complete cached checkpoint (no config.json or cache_key.json)")
+        if content_key(json.loads(recorded.read_text(encoding="utf-8"))) != key:
+            raise RuntimeError(f"{source} was trained for another key than {key} (its cache_key.json differs)")
+        final = self.path_for(key)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _locked(self.root / f".{key}.lock"):
+            if is_complete(final):
+                return final
+            partial = self.root / f".{key}.partial"
+            if partial.exists():
+                shutil.rmtree(partial)
+            shutil.copytree(source, partial)
+            os.replace(partial, final)
+        return final
+
     def get_or_train(self, parts: Mapping[str, Any], train: Callable[[Path], None]) -> tuple[Path, bool]:
         """Return (checkpoint directory, whether it was trained now). ``train(partial_dir)`` must
         write a complete checkpoint into ``partial_dir`` (it may resume from what is there)."""

@@ -19,13 +19,14 @@ so a reduced- and a full-resolution run of the same model share one checkpoint.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
 from ..errors import FusionbenchError
 from .api import TrainRequest
-from .cache import CheckpointCache
-from .checkpoint import CheckpointError
+from .cache import CheckpointCache, content_key
+from .checkpoint import CheckpointError, is_complete
 from .config import lookup_preset
 
 TrainCallback = Callable[[TrainRequest, float], Any]
@@ -71,6 +72,7 @@ def self_trained_checkpoint(
     train: TrainCallback,
     train_iterations: int = 0,
     extra: Mapping[str, Any] | None = None,
+    shipped: Path | None = None,
 ) -> Path:
     """The checkpoint this model trains for itself on the context's training dataset, trained at
     most once per content key (``<cache_dir>/<model>/<key>``, shared by workers and suites).
@@ -81,7 +83,8 @@ def self_trained_checkpoint(
     train`` command to run instead, unless ``train_iterations`` (a user's explicit budget) is
     given. The key holds ``model``, the preset's key, ``train_iterations``, ``extra``, the train
     split's content hash, the training set's maximum and band count, the seed and
-    ``code_version``.
+    ``code_version``. ``shipped``: a folder of checkpoints the plugin ships, one per key, used
+    (copied into the cache) when it holds this key; see :func:`use_shipped_checkpoints`.
     """
     name = preset.name
     if not (preset.auto_train or train_iterations):
@@ -131,10 +134,37 @@ def self_trained_checkpoint(
         )
         train(request, float(card.max_value))
 
-    path, trained = CheckpointCache(Path(context.cache_dir) / model).get_or_train(parts, train_into)
+    cache = CheckpointCache(Path(context.cache_dir) / model)
+    if cache.lookup(parts) is None and shipped is not None and use_shipped_checkpoints():
+        source = Path(shipped) / content_key(parts)
+        if is_complete(source):
+            path = cache.adopt(parts, source)
+            report(f"{tag}: using the checkpoint shipped with the plugin for this exact recipe and data ({path}); "
+                   f"{NO_SHIPPED_ENV}=1 trains it here instead")
+            return path
+    path, trained = cache.get_or_train(parts, train_into)
     if not trained:
         report(f"{tag}: using cached checkpoint {path}")
     return path
+
+
+NO_SHIPPED_ENV = "FUSIONBENCH_NO_SHIPPED_CHECKPOINTS"
+
+
+def use_shipped_checkpoints() -> bool:
+    """Whether self-training models may start from the checkpoints their plugin ships for the
+    embedded datasets (``<package>/weights/self-trained/<key>/``). Those are the output of the
+    very recipe, data and code version the key names (the key is checked against the shipped
+    ``cache_key.json``); they only save the CPU-minutes of training them again. Set
+    ``FUSIONBENCH_NO_SHIPPED_CHECKPOINTS=1`` to train anyway (e.g. to check reproducibility)."""
+    return os.environ.get(NO_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes", "on"}
+
+
+def shipped_checkpoints_dir(model_class: type) -> Path:
+    """Where a plugin ships self-trained checkpoints: ``weights/self-trained`` beside the module
+    that defines ``model_class`` (one folder per content key)."""
+    module_file = getattr(sys.modules[model_class.__module__], "__file__", None) or "."
+    return Path(module_file).resolve().parent / "weights" / "self-trained"
 
 
 def checkpoint_for(checkpoint: str, context: Any, *, label: str, model: str, **self_training: Any) -> Path:
@@ -221,6 +251,7 @@ class SelfTrainingModel:
             train_iterations=self.train_iterations,
             code_version=self.code_version,
             train=self._train,
+            shipped=shipped_checkpoints_dir(type(self)),
         )
         self.load(path, device=context.device)
         require_bands(self.net.config.channels, context, path, label=self.label, model=self.model_name)
