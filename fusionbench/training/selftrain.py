@@ -19,7 +19,6 @@ so a reduced- and a full-resolution run of the same model share one checkpoint.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
@@ -28,6 +27,7 @@ from .api import TrainRequest
 from .cache import CheckpointCache, content_key
 from .checkpoint import CheckpointError, is_complete
 from .config import lookup_preset
+from .shipped import NO_SHIPPED_ENV, shipped_checkpoints_dir, use_shipped_checkpoints
 
 TrainCallback = Callable[[TrainRequest, float], Any]
 """``train(request, max_value)``: write a complete checkpoint into ``request.output_dir``
@@ -146,25 +146,6 @@ def self_trained_checkpoint(
     if not trained:
         report(f"{tag}: using cached checkpoint {path}")
     return path
-
-
-NO_SHIPPED_ENV = "FUSIONBENCH_NO_SHIPPED_CHECKPOINTS"
-
-
-def use_shipped_checkpoints() -> bool:
-    """Whether self-training models may start from the checkpoints their plugin ships for the
-    embedded datasets (``<package>/weights/self-trained/<key>/``). Those are the output of the
-    very recipe, data and code version the key names (the key is checked against the shipped
-    ``cache_key.json``); they only save the CPU-minutes of training them again. Set
-    ``FUSIONBENCH_NO_SHIPPED_CHECKPOINTS=1`` to train anyway (e.g. to check reproducibility)."""
-    return os.environ.get(NO_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes", "on"}
-
-
-def shipped_checkpoints_dir(model_class: type) -> Path:
-    """Where a plugin ships self-trained checkpoints: ``weights/self-trained`` beside the module
-    that defines ``model_class`` (one folder per content key)."""
-    module_file = getattr(sys.modules[model_class.__module__], "__file__", None) or "."
-    return Path(module_file).resolve().parent / "weights" / "self-trained"
 
 
 def checkpoint_for(checkpoint: str, context: Any, *, label: str, model: str, **self_training: Any) -> Path:

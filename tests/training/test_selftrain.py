@@ -15,7 +15,8 @@ import torch
 from fusionbench.specs import DataCard
 from fusionbench.training.cache import content_key
 from fusionbench.training.checkpoint import save_checkpoint
-from fusionbench.training.selftrain import NO_SHIPPED_ENV, self_trained_checkpoint
+from fusionbench.training.selftrain import self_trained_checkpoint
+from fusionbench.training.shipped import NO_SHIPPED_ENV
 
 
 @dataclass(frozen=True)
