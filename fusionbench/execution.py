@@ -1,15 +1,18 @@
 """Execute one run: build the components, fuse every image, score it, write the scores file.
 
-This is what a worker does, whatever the executor. It imports torch, so it is only imported
-inside workers and the inline executor, never by the CLI at start-up.
+This is what a worker does, whatever the executor. It imports torch (lazily), and it is only
+imported by commands that run something, never by the CLI at start-up. It also holds
+:func:`call_hook_isolated`, the one way runtime plugin hooks are called (coordinator and workers).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 import traceback
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -55,9 +58,78 @@ def _card_from(mapping: Mapping[str, Any]) -> DataCard:
     )
 
 
-def _resolve_weights(registry: Registry, cache_dir: Path) -> Callable[[str, str], Path | None]:
+# Plugins already warned about, per registry: each (plugin, hook) is printed once per process.
+_WARNED: "weakref.WeakKeyDictionary[Any, set[tuple[str, str]]]" = weakref.WeakKeyDictionary()
+
+
+def call_hook_isolated(
+    registry: Registry, hook_name: str, kwargs: Mapping[str, Any], errors: list[str], *, firstresult: bool = False
+) -> Any:
+    """Call each plugin's implementation of ``hook_name`` on its own; a plugin that raises never
+    stops the caller.
+
+    This is how every runtime hook is called (observers by the coordinator, the device selector
+    by the local executor, the weights resolver in workers). A failure is appended to ``errors``
+    as ``"<plugin>.<hook>: <Type>: <message>"`` (the caller records these on the run and the
+    session: ``observer_errors``) and the plugin's traceback is printed to stderr once per
+    registry; later failures of the same plugin and hook are recorded but not printed again.
+
+    ``firstresult=False`` returns every implementation's answer, in registration order.
+    ``firstresult=True`` asks them in pluggy's order (the last registered first) and returns the
+    first answer that is not ``None``; one that raises is skipped as if it had answered ``None``,
+    so the next plugin, or the caller's default, decides.
+    """
+    impls = [
+        impl
+        for impl in getattr(registry.pm.hook, hook_name).get_hookimpls()
+        if not (impl.hookwrapper or getattr(impl, "wrapper", False))
+    ]
+    results: list[Any] = []
+    for impl in reversed(impls) if firstresult else impls:
+        try:
+            # pluggy lets an implementation take a subset of the spec's arguments
+            result = impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:  # noqa: BLE001 - isolation is the point
+            message = f"{impl.plugin_name}.{hook_name}: {type(exc).__name__}: {exc}"
+            errors.append(message)
+            _warn_once(registry, impl.plugin_name, hook_name, message, exc)
+            continue
+        if firstresult:
+            if result is not None:
+                return result
+        else:
+            results.append(result)
+    return None if firstresult else results
+
+
+def _warn_once(registry: Registry, plugin: str, hook_name: str, message: str, exc: BaseException) -> None:
+    try:
+        seen = _WARNED.setdefault(registry, set())
+    except TypeError:  # not weak-referenceable: warn every time
+        seen = set()
+    if (plugin, hook_name) in seen:
+        return
+    seen.add((plugin, hook_name))
+    sys.stderr.write(
+        f"warning: plugin {plugin!r} raised in {hook_name}; ignored and recorded on the run "
+        f"(further errors of this hook are recorded without this message): {message}\n"
+    )
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+
+
+def _resolve_weights(registry: Registry, cache_dir: Path, errors: list[str] | None = None) -> Callable[[str, str], Path | None]:
+    """The ``resolve_weights`` of a ``ModelContext``: asks the resolver plugins, isolated, so one
+    that raises is recorded and skipped and the next one (the built-in resolver) answers."""
+    sink: list[str] = errors if errors is not None else []
+
     def resolve(uri: str, expected_sha256: str) -> Path | None:
-        return registry.hook.fusionbench_resolve_weights(uri=uri, expected_sha256=expected_sha256, cache_dir=cache_dir)
+        return call_hook_isolated(
+            registry,
+            "fusionbench_resolve_weights",
+            {"uri": uri, "expected_sha256": expected_sha256, "cache_dir": cache_dir},
+            sink,
+            firstresult=True,
+        )
 
     return resolve
 
@@ -83,8 +155,11 @@ def execute_run(
     registry: Registry,
     config: WorkerConfig,
     progress: ProgressFn | None = None,
+    hook_errors: list[str] | None = None,
 ) -> RunOutcome:
-    """Run one RunSpec end to end. Model and data errors become a failed outcome, never an exception."""
+    """Run one RunSpec end to end. Model, data and device errors become a failed outcome (with
+    the traceback), never an exception. Errors of plugin hooks called on the way (the weights
+    resolver) are appended to ``hook_errors`` for the coordinator to record on the run."""
     import torch
 
     if config.torch_threads:
@@ -92,11 +167,13 @@ def execute_run(
     started = utc_now()
     t0 = time.perf_counter()
     outcome = RunOutcome(status="ok", started_at=started, device=config.device, torch_version=torch.__version__)
-    outcome.device_name = _device_name(config.device)
-    if config.device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats()
     try:
-        rows, n_expected, nfe, image_times = _fuse_and_score(run, registry, config, progress)
+        # inside the try: a device that does not exist (or a CUDA error) fails this run with its
+        # traceback instead of escaping and killing the worker (which would look like a crash)
+        outcome.device_name = _device_name(config.device)
+        if config.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats(torch.device(config.device))
+        rows, n_expected, nfe, image_times = _fuse_and_score(run, registry, config, progress, hook_errors)
         outcome.n_images_expected = n_expected
         outcome.n_images_scored = len(image_times)
         outcome.nfe = nfe
@@ -114,11 +191,19 @@ def execute_run(
         _fail(outcome, "failed", exc)
     outcome.wall_s = time.perf_counter() - t0
     outcome.finished_at = utc_now()
-    if config.device.startswith("cuda"):
-        outcome.peak_mem_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        outcome.peak_mem_mb = _rss_mb()
+    outcome.peak_mem_mb = _peak_mem_mb(config.device)
     return outcome
+
+
+def _peak_mem_mb(device: str) -> float | None:
+    if not device.startswith("cuda"):
+        return _rss_mb()
+    try:
+        import torch
+
+        return torch.cuda.max_memory_allocated(torch.device(device)) / 2**20
+    except Exception:  # noqa: BLE001 - the run already records the device error
+        return None
 
 
 def _fail(outcome: RunOutcome, status: str, exc: BaseException) -> None:
@@ -130,7 +215,7 @@ def _fail(outcome: RunOutcome, status: str, exc: BaseException) -> None:
 
 
 def _fuse_and_score(
-    run: RunSpec, registry: Registry, config: WorkerConfig, progress: ProgressFn | None
+    run: RunSpec, registry: Registry, config: WorkerConfig, progress: ProgressFn | None, hook_errors: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], int | None, int | None, list[float]]:
     import torch
 
@@ -156,7 +241,7 @@ def _fuse_and_score(
                 card=card,
                 dataset=dataset,
                 cache_dir=cache_dir,
-                resolve_weights=_resolve_weights(registry, cache_dir),
+                resolve_weights=_resolve_weights(registry, cache_dir, hook_errors),
                 seed=run.seed,
                 task=run.task,
                 open_training_dataset=_training_opener(registry, dataset_entry, data_root),

@@ -7,7 +7,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import DatasetUnavailable, FusionbenchError, PlanError, UnknownComponentError
 from .lazy import build
@@ -45,6 +45,59 @@ class Selection:
 
     def matches(self, name: str) -> bool:
         return fnmatch.fnmatchcase(name, self.pattern)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The devices runs will get, for checking models' :class:`~fusionbench.specs.Requirements`.
+
+    ``gpu_mem_gb``: total memory of each GPU runs may use (empty: CPU only); ``None``: unknown
+    (runs placed by an executor the planner cannot see into, such as Ray), nothing is checked.
+    """
+
+    gpu_mem_gb: tuple[float, ...] | None = ()
+
+    @classmethod
+    def unknown(cls) -> "Machine":
+        return cls(gpu_mem_gb=None)
+
+    @classmethod
+    def detect(cls, devices: Sequence[str] | None = None) -> "Machine":
+        """This machine as the local executors use it: ``devices`` (GPU labels as ``--devices``
+        takes them) or every visible GPU; imports torch."""
+        from .executors.local import explicit_gpus, visible_gpus
+
+        labels = explicit_gpus(devices) if devices else visible_gpus()
+        if not labels:
+            return cls(())
+        import torch
+
+        visible = visible_gpus()
+        sizes = []
+        for label in labels:
+            try:  # a GPU this process cannot see or query is assumed large enough
+                size = torch.cuda.get_device_properties(visible.index(label)).total_memory / 2**30
+            except Exception:  # noqa: BLE001
+                size = float("inf")
+            sizes.append(size)
+        return cls(tuple(sizes))
+
+    def refuses(self, model: str, requires: Any) -> str | None:
+        """Why ``model`` cannot run here, or None."""
+        if self.gpu_mem_gb is None:
+            return None
+        if not self.gpu_mem_gb:
+            if not requires.cpu_ok:
+                return f"model {model!r} needs a GPU (cpu_ok=False) and none is available here"
+            return None
+        wanted = float(requires.min_gpu_mem_gb or 0.0)
+        largest = max(self.gpu_mem_gb)
+        if wanted > 0 and largest < wanted:
+            return (
+                f"model {model!r} needs a GPU with at least {wanted:g} GB of memory; "
+                f"the largest available has {largest:.1f} GB"
+            )
+        return None
 
 
 @dataclass(frozen=True)
@@ -156,8 +209,14 @@ def plan_suite(
     max_items: int | None = None,
     data_root: Path | None = None,
     samplers: Sequence[Selection] | None = None,
+    machine: "Machine | Callable[[], Machine] | None" = None,
 ) -> Plan:
     """Expand ``suite_name`` into runs.
+
+    ``machine`` is what models' device requirements (``cpu_ok``, ``min_gpu_mem_gb``) are
+    checked against: a :class:`Machine`, or a function returning one, called only when a model
+    has such a requirement; by default this machine (``Machine.detect()``), likewise detected
+    only when needed. ``Machine.unknown()`` checks nothing.
 
     ``samplers`` replaces the sampler of every model that needs one (the suite's or the model's
     default); several give one run per sampler (e.g. a step sweep). Parameters a selection leaves
@@ -174,9 +233,25 @@ def plan_suite(
         for sampler, given in _pick(registry, "sampler", [selection], ()):
             resolve_params("sampler", sampler.name, sampler.spec.params, {k: v for k, v in given.items()})
     cache = DatasetCache(data_root)
+    machines = _LazyMachine(machine)
     for entry in suite.entries:
-        _plan_entry(registry, suite, entry, plan, cache, models, datasets, seeds, max_items, samplers)
+        _plan_entry(registry, suite, entry, plan, cache, models, datasets, seeds, max_items, samplers, machines)
     return plan
+
+
+class _LazyMachine:
+    """Detects this machine the first time a model with a device requirement asks (torch import)."""
+
+    def __init__(self, machine: "Machine | Callable[[], Machine] | None"):
+        self._source = machine if machine is not None else Machine.detect
+        self._machine: Machine | None = None
+
+    def refuses(self, model: str, requires: Any) -> str | None:
+        if requires.cpu_ok and not requires.min_gpu_mem_gb:
+            return None
+        if self._machine is None:
+            self._machine = self._source if isinstance(self._source, Machine) else self._source()
+        return self._machine.refuses(model, requires)
 
 
 def _plan_entry(
@@ -190,6 +265,7 @@ def _plan_entry(
     seeds: Sequence[int] | None,
     max_items: int | None,
     sampler_sel: Sequence[Selection] | None = None,
+    machine: "_LazyMachine | None" = None,
 ) -> None:
     # datasets of this entry: task + protocol + the suite's patterns (+ the user's filter)
     in_entry = [
@@ -237,6 +313,8 @@ def _plan_entry(
         dataset, data_hash, unavailable = cache.open(dataset_entry, params, entry.split)
         for model_entry, model_given in chosen_models:
             reason = _incompatibility(model_entry, dataset_entry, entry, dataset)
+            if reason is None and machine is not None:
+                reason = machine.refuses(model_entry.name, model_entry.spec.requires)
             if reason is None and unavailable is not None:
                 reason = unavailable
             if reason is not None:

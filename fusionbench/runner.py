@@ -11,7 +11,6 @@ import platform
 import socket
 import sys
 import time
-import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from . import __version__
 from .errors import PlanError
-from .execution import WorkerConfig
+from .execution import WorkerConfig, call_hook_isolated
 from .executors.base import Event, Job, JobFinished, JobProgress, JobStarted
 from .lazy import build
 from .planner import Plan
@@ -58,14 +57,7 @@ def environment_snapshot(registry: Registry) -> dict[str, str]:
 
 def _call_observers(registry: Registry, hook_name: str, kwargs: dict[str, Any], errors: list[str]) -> list[Any]:
     """Call each plugin's observer separately: a broken logger never fails a benchmark."""
-    results = []
-    for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
-        try:
-            results.append(impl.function(**kwargs))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(f"{impl.plugin_name}.{hook_name}: {type(exc).__name__}: {exc}")
-            traceback.print_exc(file=sys.stderr)
-    return results
+    return call_hook_isolated(registry, hook_name, kwargs, errors)
 
 
 def record_table(record: RunRecord) -> Any:
@@ -156,13 +148,18 @@ def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: List
     if listener.on_session:
         listener.on_session(session, jobs)
 
+    placement_errors: dict[str, list[str]] = {}  # hook errors reported at JobStarted, kept for the record
+
     def emit(event: Event) -> None:
         if isinstance(event, JobStarted):
+            if event.hook_errors:
+                placement_errors.setdefault(event.job.run.run_key, []).extend(event.hook_errors)
             _call_observers(
                 registry, "fusionbench_run_started", {"run": event.job.run, "session": session}, summary.observer_errors
             )
         if isinstance(event, JobFinished):
-            _finish(registry, session, summary, event.job, event.outcome, options, env_json, host, listener)
+            hook_errors = [*placement_errors.pop(event.job.run.run_key, []), *event.hook_errors]
+            _finish(registry, session, summary, event.job, event.outcome, options, env_json, host, listener, hook_errors)
             final_status[event.job.run.run_key] = event.outcome.status
             if event.outcome.status == "crashed":
                 crashed.append(event.job)
@@ -205,8 +202,10 @@ def _finish(
     env_json: str,
     host: str,
     listener: Listener,
+    hook_errors: Sequence[str] = (),
 ) -> None:
     run: RunSpec = job.run
+    summary.observer_errors.extend(hook_errors)
     record = RunRecord(
         run_key=run.run_key,
         attempt=job.attempt,
@@ -218,6 +217,7 @@ def _finish(
         fusionbench_version=__version__,
         executor=options.executor,
         env_json=env_json,
+        observer_errors=list(hook_errors),  # plugin hooks that raised while placing or running it
     )
     # Runs record first: once the scores are on disk, nothing an observer does can lose them.
     write_table_atomic(record_table(record), runs_path(options.results_dir, run.suite, run.run_key, job.attempt))

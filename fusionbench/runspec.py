@@ -2,9 +2,25 @@
 
 A run's key is the SHA-256 of the canonical JSON of everything that changes its numbers: model,
 preset/params and weights hash, sampler and steps, dataset, split and data hash, metric versions
-and parameters, seed and repetition. Execution-only settings (device, executor, worker count,
-results directory) are deliberately *not* part of it, so the same run on another machine resumes
-instead of duplicating.
+and parameters, seed and repetition, and which distribution (and entry point) provides each
+component, so two plugins that register the same name and version never share results.
+Execution-only settings (device, executor, worker count, results directory) are deliberately
+*not* part of it, so the same run on another machine resumes instead of duplicating.
+
+Canonical form (:func:`canonical_json`), which is also what spec equality compares:
+
+* mappings by sorted key; lists and tuples alike; sets sorted; numpy scalars as Python values;
+* ``int``, ``float`` and ``bool`` are three distinct types: ``1``, ``1.0`` and ``True`` are
+  different values (a model built with ``steps=1.0`` or ``flag=1`` may compute differently from
+  ``steps=1`` or ``flag=True``, and the planner coerces every parameter to its declared type, so
+  one configuration always has one spelling);
+* ``-0.0`` is ``0.0``; other floats are exact (``repr``); NaN and infinities are refused.
+
+:class:`RunSpec` and :class:`ComponentRef` compare by this canonical form (not by Python's
+``==``, for which ``1 == 1.0 == True`` and ``-0.0 == 0.0``), so two specs with the same
+provenance are equal exactly when their run keys are equal. Provenance that is not identity (a
+distribution's version) makes specs unequal without changing the key, and the order of the
+metrics changes neither.
 """
 
 from __future__ import annotations
@@ -47,7 +63,7 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"non-finite float {value!r} cannot be part of a run key")
-        return value
+        return 0.0 if value == 0.0 else value  # -0.0 and 0.0 are one value
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return _canonical(value.item())
     raise TypeError(f"value of type {type(value).__name__} cannot be part of a run key: {value!r}")
@@ -57,9 +73,49 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class ComponentRef:
-    """A component as used in one run: its name, parameters and where it came from."""
+def _canonical_or_none(value: Any) -> str | None:
+    try:
+        return canonical_json(value)
+    except (TypeError, ValueError):  # values no key can hold: fall back to field comparison
+        return None
+
+
+class _CanonicalEquality:
+    """Equality and hash by canonical JSON (see the module docstring), shared by the specs."""
+
+    def _equality_form(self) -> Any:
+        raise NotImplementedError
+
+    @functools.cached_property
+    def _canonical_text(self) -> str | None:
+        return _canonical_or_none(self._equality_form())
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        mine, theirs = self._canonical_text, other._canonical_text  # type: ignore[attr-defined]
+        if mine is None or theirs is None:
+            return mine is None and theirs is None and _fields(self) == _fields(other)
+        return mine == theirs
+
+    def __hash__(self) -> int:
+        text = self._canonical_text
+        return hash(text if text is not None else self.__class__.__name__)
+
+
+def _fields(obj: Any) -> tuple[Any, ...]:
+    import dataclasses
+
+    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
+
+
+@dataclass(frozen=True, eq=False)
+class ComponentRef(_CanonicalEquality):
+    """A component as used in one run: its name, parameters and where it came from.
+
+    Identity (in the run key): kind, name, parameters, spec version, and the providing
+    distribution and entry point. ``dist_version`` is provenance only.
+    """
 
     kind: str
     name: str
@@ -74,13 +130,23 @@ class ComponentRef:
         """The registry name that finds exactly this component again, in any process."""
         return f"{self.plugin}:{self.name}" if self.plugin else self.name
 
-    def key_dict(self) -> dict[str, Any]:
-        """The fields that change numbers. The distribution version is provenance, not identity:
-        a plugin release that changes numbers must bump the component's ``spec_version``."""
+    def config_dict(self) -> dict[str, Any]:
+        """What the component computes with: kind, name, parameters and spec version. Per-image
+        seeds derive from this, so they do not depend on which distribution provides it."""
         return {"kind": self.kind, "name": self.name, "params": dict(self.params), "version": self.spec_version}
 
+    def key_dict(self) -> dict[str, Any]:
+        """Identity: the configuration and who provides it. Two distributions (or entry points)
+        registering the same name and version are different components with different keys. The
+        distribution version is provenance, not identity: a plugin release that changes numbers
+        must bump the component's ``spec_version``."""
+        return {**self.config_dict(), "dist": self.dist, "plugin": self.plugin}
+
     def to_dict(self) -> dict[str, Any]:
-        return {**self.key_dict(), "dist": self.dist, "dist_version": self.dist_version, "plugin": self.plugin}
+        return {**self.key_dict(), "dist_version": self.dist_version}
+
+    def _equality_form(self) -> Any:
+        return self.to_dict()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ComponentRef":
@@ -102,8 +168,14 @@ class ComponentRef:
         return f"{self.name}[{inner}]"
 
 
-@dataclass(frozen=True)
-class RunSpec:
+@dataclass(frozen=True, eq=False)
+class RunSpec(_CanonicalEquality):
+    """One run: frozen, serialisable (``to_json``/``from_json``), keyed by :attr:`run_key`.
+
+    Equality is by canonical form (see the module docstring): ``a == b`` implies equal keys, and
+    specs with equal keys and equal provenance (distribution versions) are equal.
+    """
+
     suite: str
     suite_version: str
     task: str
@@ -162,6 +234,11 @@ class RunSpec:
     def to_json(self) -> str:
         return canonical_json(self.to_dict())
 
+    def _equality_form(self) -> Any:
+        data = self.to_dict()
+        data["metrics"] = sorted(data["metrics"], key=_canonical_or_none_key)  # order is not identity
+        return data
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RunSpec":
         return cls(
@@ -187,14 +264,19 @@ class RunSpec:
         return cls.from_dict(json.loads(text))
 
 
+def _canonical_or_none_key(value: Any) -> str:
+    return _canonical_or_none(value) or repr(value)
+
+
 def image_seed(run: RunSpec, image_id: str) -> int:
-    """A 32-bit seed per (run, image), independent of batching and of resume order."""
+    """A 32-bit seed per (run, image), independent of batching and of resume order, and of which
+    distribution provides the components (only their configuration counts)."""
     material = canonical_json(
         {
             "seed": run.seed,
             "dataset": run.dataset.name,
-            "model": run.model.key_dict(),
-            "sampler": run.sampler.key_dict() if run.sampler else None,
+            "model": run.model.config_dict(),
+            "sampler": run.sampler.config_dict() if run.sampler else None,
             "repetition": run.repetition,
             "image_id": image_id,
         }

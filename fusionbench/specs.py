@@ -34,7 +34,9 @@ class FrozenDict(dict):
     __ior__ = _readonly  # type: ignore[assignment]
 
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(sorted((k, repr(v)) for k, v in self.items())))
+        # by keys only: consistent with ``==`` (which says {"a": 1} == {"a": 1.0}, whose reprs
+        # differ) and defined for unhashable values such as lists
+        return hash(frozenset(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenDict, (dict(self),))
@@ -99,7 +101,15 @@ class WeightsRef:
 
 @dataclass(frozen=True)
 class Requirements:
-    """What a model needs from the data and the machine; the planner skips runs that do not fit."""
+    """What a model needs from the data and the machine; the planner skips runs that do not fit,
+    with the reason (``fusionbench run --plan`` lists them).
+
+    ``cpu_ok=False``: the model needs a GPU; skipped where no CUDA device is usable.
+    ``min_gpu_mem_gb``: the GPU memory a run needs; skipped where every usable GPU has less. On a
+    machine without a GPU it does not apply when ``cpu_ok`` is true (the run goes to the CPU).
+    The machine checked is the one the local and inline executors run on (``--devices`` or every
+    visible GPU); executors that place runs elsewhere (Ray) are not checked at plan time.
+    """
 
     cpu_ok: bool = True
     min_gpu_mem_gb: float = 0.0

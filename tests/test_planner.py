@@ -7,7 +7,8 @@ import pytest
 from fusionbench.errors import PlanError
 from fusionbench.planner import Selection, plan_suite, resolve_params
 from fusionbench.plugins import load_registry
-from fusionbench.specs import ParamSpec
+from fusionbench import hookimpl
+from fusionbench.specs import ParamSpec, Requirements
 
 
 def test_suite_expands_to_runs_and_explains_skips(good_fixture_only):
@@ -109,3 +110,100 @@ def test_a_checkpoint_parameter_keys_runs_by_its_content(tmp_path):
     assert second != first
     (checkpoint / ".lock").write_bytes(b"")  # hidden bookkeeping files do not count
     assert key()[0] == second
+
+
+# -- skip reasons: data limits, protocols and the machine ----------------------------------------
+def _model(name, **kwargs):
+    from fusionbench import ModelSpec
+
+    return ModelSpec(name=name, version="1", tasks=frozenset({"pansharpening"}), factory="fb_fixture.components:LmsModel", **kwargs)
+
+
+class _Demanding:
+    """Models that each refuse the fixture data (4 bands, ratio 4, reduced protocol) or the machine
+    for one reason."""
+
+    @hookimpl
+    def fusionbench_register_models(self):
+        return [
+            _model("needs-8-bands", requires=Requirements(bands=frozenset({8}))),
+            _model("needs-ratio-2", requires=Requirements(ratios=frozenset({2, 3}))),
+            _model("full-res-only", protocols=frozenset({"full"})),
+            _model("gpu-only", requires=Requirements(cpu_ok=False)),
+            _model("big-gpu", requires=Requirements(min_gpu_mem_gb=40)),
+            _model("big-gpu-only", requires=Requirements(cpu_ok=False, min_gpu_mem_gb=40)),
+        ]
+
+
+def _demanding_registry():
+    return load_registry(disabled=["mlflow"], extra_plugins=[("demanding", _Demanding())])
+
+
+def _reasons(plan):
+    return {s.model: s.reason for s in plan.skipped if s.dataset == "fixture-scenes"}
+
+
+DEMANDING = [Selection.parse(m) for m in ("needs-8-bands", "needs-ratio-2", "full-res-only", "gpu-only", "big-gpu", "big-gpu-only")]
+
+
+def test_band_ratio_and_protocol_limits_are_skip_reasons(good_fixture_only):
+    from fusionbench.planner import Machine
+
+    plan = plan_suite(_demanding_registry(), "fixture-suite", models=DEMANDING, machine=Machine((80.0,)))
+    reasons = _reasons(plan)
+    assert reasons["needs-8-bands"] == "model 'needs-8-bands' accepts [8] bands, dataset has 4"
+    assert reasons["needs-ratio-2"] == "model 'needs-ratio-2' accepts ratios [2, 3], dataset has 4"
+    assert reasons["full-res-only"] == "model 'full-res-only' does not support the reduced protocol"
+    # a machine with a large GPU runs the demanding ones
+    assert {r.model.name for r in plan.runs} == {"gpu-only", "big-gpu", "big-gpu-only"}
+
+
+def test_gpu_requirements_are_checked_against_the_machine(good_fixture_only):
+    from fusionbench.planner import Machine
+
+    registry = _demanding_registry()
+    cpu_only = _reasons(plan_suite(registry, "fixture-suite", models=DEMANDING, machine=Machine(())))
+    assert cpu_only["gpu-only"] == "model 'gpu-only' needs a GPU (cpu_ok=False) and none is available here"
+    assert "needs a GPU" in cpu_only["big-gpu-only"]
+    assert "big-gpu" not in cpu_only  # cpu_ok: without a GPU it runs on the CPU
+
+    small = plan_suite(registry, "fixture-suite", models=DEMANDING, machine=Machine((24.0, 16.0)))
+    reasons = _reasons(small)
+    assert reasons["big-gpu"] == "model 'big-gpu' needs a GPU with at least 40 GB of memory; the largest available has 24.0 GB"
+    assert "at least 40 GB" in reasons["big-gpu-only"]
+    assert "gpu-only" in {r.model.name for r in small.runs}
+
+    unknown = plan_suite(registry, "fixture-suite", models=DEMANDING, machine=Machine.unknown())
+    assert {"gpu-only", "big-gpu", "big-gpu-only"} <= {r.model.name for r in unknown.runs}
+
+
+def test_this_machine_is_detected_only_when_a_model_has_a_device_requirement(good_fixture_only, monkeypatch):
+    import torch
+
+    from fusionbench.planner import Machine
+
+    calls = []
+    real = Machine.detect
+
+    def counting(devices=None):
+        calls.append(devices)
+        return real(devices)
+
+    monkeypatch.setattr(Machine, "detect", counting)
+    registry = _demanding_registry()
+    plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
+    assert calls == []
+    plan = plan_suite(registry, "fixture-suite", models=DEMANDING)
+    assert len(calls) == 1
+    if not torch.cuda.is_available():
+        assert "gpu-only" in _reasons(plan)
+
+
+def test_cuda_visible_devices_without_cuda_is_a_cpu_only_machine(monkeypatch):
+    import torch
+
+    from fusionbench.planner import Machine
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert Machine.detect() == Machine(())

@@ -122,3 +122,40 @@ def test_results_folder_turning_read_only_stops_cleanly_and_keeps_what_was_writt
     assert read_scores(results).equals(before)
     _, summary = _run(registry, tmp_path, models=[Selection.parse("fixture-lms"), Selection.parse("fixture-noisy")])
     assert summary.counts == {"ok": 1} and summary.skipped_done == 1
+
+
+def _same_model_from(dist: str):
+    from fusionbench import ModelSpec, hookimpl
+
+    class Provider:
+        __fusionbench_dist__ = dist
+        __fusionbench_dist_version__ = "1.0"
+
+        @hookimpl
+        def fusionbench_register_models(self):
+            return [ModelSpec(name="twin", version="1", tasks=frozenset({"pansharpening"}), factory="fb_fixture.components:NoisyModel")]
+
+    return Provider()
+
+
+@pytest.mark.parametrize("dists", [("dist-a", "dist-b"), ("same-dist", "same-dist")])
+def test_two_plugins_registering_the_same_name_and_version_do_not_share_results(good_fixture_only, tmp_path, dists):
+    """Picking the other side of a conflict is a different run, never 'already done' with the
+    first plugin's numbers."""
+    registry = load_registry(
+        disabled=["mlflow"], extra_plugins=[("provider-a", _same_model_from(dists[0])), ("provider-b", _same_model_from(dists[1]))]
+    )
+    assert [c.name for c in registry.conflicts] == ["twin"]
+    first = plan_suite(registry, "fixture-suite", models=[Selection.parse("provider-a:twin")])
+    second = plan_suite(registry, "fixture-suite", models=[Selection.parse("provider-b:twin")])
+    assert first.runs[0].run_key != second.runs[0].run_key
+    options = RunOptions(results_dir=tmp_path / "results", executor="inline")
+    assert run_plan(registry, first, options).counts == {"ok": 1}
+    again = run_plan(registry, second, options)
+    assert again.counts == {"ok": 1} and again.skipped_done == 0
+    scores = read_scores(tmp_path / "results")
+    assert set(scores["model_dist"]) == set(dists)
+    # the provider changes the key, not the numbers: same configuration, same per-image seeds
+    by_key = {key: group.sort_values("image_id")["value"].to_numpy() for key, group in scores.groupby("run_key")}
+    a, b = by_key.values()
+    assert (a == b).all()

@@ -268,9 +268,11 @@ def run(
 
     registry = _registry(ctx, disabled=["mlflow"]) if no_mlflow else _registry(ctx)
     console = _console()
+    _print_registry_problems(console, registry)
     results = results_dir or default_results_dir()
     root = data_root or (Path(os.environ["FUSIONBENCH_DATA"]) if os.environ.get("FUSIONBENCH_DATA") else None)
     seed_list = [int(s) for s in seeds.split(",")] if seeds else None
+    device_list = devices.split(",") if devices else None
     plan = plan_suite(
         registry,
         suite_name,
@@ -280,6 +282,7 @@ def run(
         seeds=seed_list,
         max_items=max_items,
         data_root=root,
+        machine=_machine(executor, device_list),
     )
     for warning in plan.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
@@ -298,9 +301,7 @@ def run(
     options = RunOptions(
         results_dir=results,
         executor=executor,
-        executor_options=select_executor_options(
-            executor, devices.split(",") if devices else None, workers, timeout_s
-        ),
+        executor_options=select_executor_options(executor, device_list, workers, timeout_s),
         force=force,
         retries=retries,
         data_root=root,
@@ -316,13 +317,41 @@ def run(
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     retried = f"; {summary.retried} crashed runs retried" if summary.retried else ""
     console.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}")
+    from rich.markup import escape
+
     for error in summary.observer_errors:
-        console.print(f"[yellow]observer error:[/] {error}")
+        console.print(f"[yellow]plugin hook error:[/] {escape(error)}")
     for record in listener.failures:
         console.print(f"[red]{record.status}[/] {record.label}: {record.outcome.error_type}: {record.outcome.error_message}")
     print_leaderboard(console, results, suite_name, fmt="table")
     if summary.n_failed:
         sys.exit(1)
+
+
+def _print_registry_problems(console: Any, registry: Any) -> None:
+    """One yellow line per broken plugin and per name conflict: `run` uses the first plugin of a
+    conflict and none of a broken plugin's components, so say so before anything runs."""
+    from rich.markup import escape
+
+    for status in registry.broken:
+        console.print(
+            f"[yellow]broken plugin:[/] {escape(status.name)} ({escape(status.dist)}): "
+            f"{escape(status.short_error)}; its components are not available",
+            soft_wrap=True,
+        )
+    for conflict in registry.conflicts:
+        console.print(f"[yellow]conflict:[/] {escape(conflict.message())}", soft_wrap=True)
+
+
+def _machine(executor: str, devices: Sequence[str] | None) -> Any:
+    """What models' device requirements are checked against: this machine for the executors
+    that run here (detected only if a model has a requirement); nothing for the others (a Ray
+    cluster's GPUs are not visible from here)."""
+    from ..planner import Machine
+
+    if executor in ("local", "inline"):
+        return lambda: Machine.detect(devices)
+    return Machine.unknown()
 
 
 # -- leaderboard ----------------------------------------------------------------------------

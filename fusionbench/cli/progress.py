@@ -27,6 +27,7 @@ class RichListener:
         self.sweep: Any = None
         self.tasks: dict[str, Any] = {}
         self.failures: list[RunRecord] = []
+        self.finished: set[str] = set()  # run keys that already ended once in this session
 
     def __enter__(self) -> "RichListener":
         self.progress.__enter__()
@@ -44,6 +45,12 @@ class RichListener:
     def _event(self, event: Event) -> None:
         key = event.job.run.run_key
         if isinstance(event, JobStarted):
+            if key in self.finished and self.sweep is not None:
+                # a retry (its worker crashed): one more attempt to wait for, so the bar counts
+                # attempts and never shows more done than its total
+                self.finished.discard(key)
+                sweep = next(t for t in self.progress.tasks if t.id == self.sweep)
+                self.progress.update(self.sweep, total=(sweep.total or 0) + 1)
             self.tasks[key] = self.progress.add_task(f"  {event.job.run.label} [dim]({event.device})[/]", total=None)
         elif isinstance(event, JobProgress) and key in self.tasks:
             self.progress.update(self.tasks[key], completed=event.done, total=event.total)
@@ -51,6 +58,7 @@ class RichListener:
             task = self.tasks.pop(key, None)
             if task is not None:
                 self.progress.remove_task(task)
+            self.finished.add(key)
             if self.sweep is not None:
                 self.progress.advance(self.sweep)
 

@@ -1,7 +1,9 @@
 """The executor protocol: the coordinator hands jobs over and receives events back.
 
 Executors never write the runs table or talk to MLflow: they report outcomes and the coordinator
-(the only writer) records them. Workers do write each run's scores file, atomically, so scores
+(the only writer) records them, together with the errors of plugin hooks called on the way
+(``hook_errors``, in the format of :func:`fusionbench.execution.call_hook_isolated`), which end up
+in the run's ``observer_errors`` like those of observer hooks. Workers do write each run's scores file, atomically, so scores
 already computed survive whatever happens to the coordinator afterwards.
 """
 
@@ -25,6 +27,7 @@ class Job:
 class JobStarted:
     job: Job
     device: str
+    hook_errors: tuple[str, ...] = ()  # plugin hooks that raised while placing the job (device selector)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class JobProgress:
 class JobFinished:
     job: Job
     outcome: RunOutcome
+    hook_errors: tuple[str, ...] = ()  # plugin hooks that raised during the run (weights resolver)
 
 
 Event = JobStarted | JobProgress | JobFinished

@@ -4,9 +4,41 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..errors import FusionbenchError
 from ..execution import WorkerConfig, execute_run
 from ..plugins import Registry
 from .base import EventSink, Job, JobFinished, JobProgress, JobStarted
+
+
+def inline_device(devices: Sequence[str] | None) -> str:
+    """The torch device for runs in this process.
+
+    GPU labels are those of ``--devices`` / :func:`~fusionbench.executors.local.visible_gpus`
+    (the entries of ``CUDA_VISIBLE_DEVICES`` when it is set). In this process CUDA numbers the
+    visible devices from 0, so with ``CUDA_VISIBLE_DEVICES=2,3`` GPU ``2`` is ``cuda:0``. No usable
+    CUDA device (whatever ``CUDA_VISIBLE_DEVICES`` says) means the CPU, as does ``--devices cpu``;
+    a GPU asked for explicitly that is not there is refused with a message.
+    """
+    from .local import explicit_gpus, visible_gpus
+
+    wanted = explicit_gpus(devices)
+    if devices and not wanted:  # --devices cpu
+        return "cpu"
+    visible = visible_gpus()
+    if not wanted:
+        return "cuda:0" if visible else "cpu"
+    if wanted[0] not in visible:
+        raise FusionbenchError(
+            f"GPU {wanted[0]!r} is not visible to this process (visible: {', '.join(visible) or 'none'}"
+            + (", as listed in CUDA_VISIBLE_DEVICES)" if _env_set() else ")")
+        )
+    return f"cuda:{visible.index(wanted[0])}"
+
+
+def _env_set() -> bool:
+    import os
+
+    return os.environ.get("CUDA_VISIBLE_DEVICES") is not None
 
 
 class InlineExecutor:
@@ -20,19 +52,20 @@ class InlineExecutor:
         from dataclasses import replace
 
         from ..plugins import load_registry
-        from .local import visible_gpus
 
+        if not jobs:
+            return
         registry = self.registry or load_registry()
-        gpus = list(self.devices) if self.devices else visible_gpus()
-        if gpus and gpus != ["cpu"]:
-            config = replace(config, device=f"cuda:{gpus[0]}")
+        config = replace(config, device=inline_device(self.devices))
         for job in jobs:
             emit(JobStarted(job, config.device))
+            hook_errors: list[str] = []
             outcome = execute_run(
                 job.run,
                 job.attempt,
                 registry,
                 config,
                 progress=lambda done, total, job=job: emit(JobProgress(job, done, total)),
+                hook_errors=hook_errors,
             )
-            emit(JobFinished(job, outcome))
+            emit(JobFinished(job, outcome, tuple(hook_errors)))

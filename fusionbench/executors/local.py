@@ -14,10 +14,12 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from multiprocessing.connection import wait
 from typing import Any, Sequence
 
-from ..execution import WorkerConfig
+from ..errors import FusionbenchError
+from ..execution import WorkerConfig, call_hook_isolated
 from ..results.records import RunOutcome, utc_now
 from .base import EventSink, Job, JobFinished, JobProgress, JobStarted
 
@@ -29,22 +31,53 @@ class Slot:
     label: str = "cpu"
 
 
-def visible_gpus() -> list[str]:
-    """GPU ids visible to this process, without initialising CUDA in the coordinator."""
-    env = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if env is not None:
-        return [d.strip() for d in env.split(",") if d.strip() and d.strip() != "-1"]
+def _cuda_device_count() -> int:
+    """How many CUDA devices torch can use here; 0 without torch, a CUDA build or a driver.
+
+    torch is imported here, lazily: only commands that run something get this far.
+    ``is_available`` / ``device_count`` query the driver without creating a CUDA context, so the
+    spawned workers are unaffected.
+    """
     try:
         import torch
 
-        return [str(i) for i in range(torch.cuda.device_count())]
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
     except Exception:  # noqa: BLE001 - no torch / no driver means no GPU
+        return 0
+
+
+def visible_gpus() -> list[str]:
+    """Labels of the GPUs this process can use: the entries of ``CUDA_VISIBLE_DEVICES`` when it
+    is set (so a worker can be pinned to one with the same value), else ``0..n-1``.
+
+    ``[]`` whenever torch sees no usable CUDA device, whatever ``CUDA_VISIBLE_DEVICES`` says:
+    ``CUDA_VISIBLE_DEVICES=0`` on a CPU-only machine (or with a CPU build of torch) means CPU
+    workers, not GPU workers that cannot start.
+    """
+    count = _cuda_device_count()
+    if count == 0:
         return []
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is None:
+        return [str(i) for i in range(count)]
+    # CUDA enumerates entries up to the first invalid one ("-1" hides the rest): count says how many
+    return [d.strip() for d in env.split(",") if d.strip()][:count]
+
+
+def explicit_gpus(devices: Sequence[str] | None) -> list[str]:
+    """GPU labels given with ``--devices`` (``cpu`` entries dropped); refuses them, clearly, when
+    torch sees no CUDA device at all."""
+    gpus = [d for d in (devices or ()) if d != "cpu"]
+    if gpus and _cuda_device_count() == 0:
+        raise FusionbenchError(
+            f"--devices {','.join(gpus)}: torch sees no CUDA device here "
+            "(torch.cuda.is_available() is False); leave out --devices to run on the CPU"
+        )
+    return gpus
 
 
 def make_slots(devices: Sequence[str] | None, workers: int | None) -> list[Slot]:
-    gpus = list(devices) if devices else visible_gpus()
-    gpus = [g for g in gpus if g != "cpu"]
+    gpus = explicit_gpus(devices) if devices else visible_gpus()
     if gpus:
         return [Slot("cuda:0", {"CUDA_VISIBLE_DEVICES": gpu}, f"gpu{gpu}") for gpu in gpus]
     count = workers or os.cpu_count() or 1
@@ -59,7 +92,8 @@ class _Worker:
         self.process: Any = None
         self.conn: Any = None
         self.job: Job | None = None
-        self.job_started = 0.0
+        self.job_started = 0.0  # monotonic clock, for time limits and wall times
+        self.job_started_at: datetime | None = None  # wall clock, for the run record
 
     def ensure_started(self) -> None:
         if self.process is not None and self.process.is_alive():
@@ -79,6 +113,7 @@ class _Worker:
         self.ensure_started()
         self.job = job
         self.job_started = time.monotonic()
+        self.job_started_at = utc_now()
         self.conn.send((job.run.to_json(), job.attempt))
 
     def kill(self) -> None:
@@ -100,16 +135,19 @@ class _Worker:
         self.kill()
 
 
-def _failure(status: str, message: str, job_started_wall: float, slot: Slot) -> RunOutcome:
-    now = utc_now()
+def _failure(status: str, message: str, worker: "_Worker", traceback: str = "") -> RunOutcome:
+    """The outcome of a run that ended without the worker's report: it keeps the run's real
+    start time and the time it ran until it was killed, crashed or interrupted."""
+    error_type = {"crashed": "WorkerCrashed", "failed": "WorkerError"}.get(status, status.capitalize())
     return RunOutcome(
         status=status,
-        error_type=status.capitalize() if status != "crashed" else "WorkerCrashed",
+        error_type=error_type,
         error_message=message,
-        wall_s=job_started_wall,
-        device=slot.device,
-        started_at=now,
-        finished_at=now,
+        traceback=traceback,
+        wall_s=time.monotonic() - worker.job_started if worker.job_started_at is not None else 0.0,
+        device=worker.slot.device,
+        started_at=worker.job_started_at or utc_now(),
+        finished_at=utc_now(),
     )
 
 
@@ -140,10 +178,20 @@ class LocalExecutor:
         self.timeout_s = timeout_s
         self.registry = registry
 
-    def _choose(self, job: Job, idle: list[_Worker]) -> _Worker:
-        """Let a ``fusionbench_select_device`` plugin pick the slot; default: the first idle one."""
+    def _choose(self, job: Job, idle: list[_Worker], errors: list[str]) -> _Worker:
+        """Let a ``fusionbench_select_device`` plugin pick the slot; default: the first idle one.
+
+        The plugins are asked in isolation: one that raises is recorded in ``errors`` (and so on
+        the run, like an observer's error) and the next plugin, or the default, decides.
+        """
         if self.registry is not None and len(idle) > 1:
-            chosen = self.registry.hook.fusionbench_select_device(run=job.run, free_devices=[w.slot.label for w in idle])
+            chosen = call_hook_isolated(
+                self.registry,
+                "fusionbench_select_device",
+                {"run": job.run, "free_devices": [w.slot.label for w in idle]},
+                errors,
+                firstresult=True,
+            )
             for worker in idle:
                 if worker.slot.label == chosen:
                     return worker
@@ -163,10 +211,11 @@ class LocalExecutor:
                 idle = [w for w in workers if w.job is None]
                 while idle and pending:
                     job = pending.popleft()
-                    worker = self._choose(job, idle)
+                    errors: list[str] = []
+                    worker = self._choose(job, idle, errors)
                     idle.remove(worker)
                     worker.assign(job)
-                    emit(JobStarted(job, worker.slot.label))
+                    emit(JobStarted(job, worker.slot.label, tuple(errors)))
                 busy = [w for w in workers if w.job is not None]
                 waitables = [w.conn for w in busy] + [w.process.sentinel for w in busy]
                 wait(waitables, timeout=0.5)
@@ -175,7 +224,7 @@ class LocalExecutor:
         except KeyboardInterrupt:
             for worker in workers:
                 if worker.job is not None:
-                    emit(JobFinished(worker.job, _failure("interrupted", "interrupted by the user", 0.0, worker.slot)))
+                    emit(JobFinished(worker.job, _failure("interrupted", "interrupted by the user", worker)))
                     worker.job = None
                 worker.kill()
             raise
@@ -193,7 +242,15 @@ class LocalExecutor:
                     emit(JobProgress(job, payload[0], payload[1]))
                 elif kind == "done":
                     worker.job = None
-                    emit(JobFinished(job, payload[0]))
+                    emit(JobFinished(job, payload[0], tuple(payload[1]) if len(payload) > 1 else ()))
+                    return
+                elif kind == "fatal":
+                    # the worker itself failed (it could not start, or its loop raised): the run
+                    # fails with that traceback and is not retried as a crash would be
+                    worker.job = None
+                    worker.kill()
+                    message, trace = payload
+                    emit(JobFinished(job, _failure("failed", f"worker error while running {job.run.label}: {message}", worker, trace)))
                     return
         except (EOFError, OSError):
             pass  # the worker died; handled below
@@ -203,8 +260,8 @@ class LocalExecutor:
             reason = _describe_exit(worker.process.exitcode)
             worker.job = None
             worker.kill()
-            emit(JobFinished(job, _failure("crashed", f"{reason} while running {job.run.label}", elapsed, worker.slot)))
+            emit(JobFinished(job, _failure("crashed", f"{reason} while running {job.run.label}", worker)))
         elif self.timeout_s is not None and elapsed > self.timeout_s:
             worker.job = None
             worker.kill()
-            emit(JobFinished(job, _failure("timeout", f"run exceeded the {self.timeout_s:g} s limit and was killed", elapsed, worker.slot)))
+            emit(JobFinished(job, _failure("timeout", f"run exceeded the {self.timeout_s:g} s limit and was killed", worker)))

@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,7 +35,9 @@ def _import_ray() -> Any:
     return ray
 
 
-def _run_task(run_json: str, attempt: int, config_dict: dict[str, Any]) -> tuple[RunOutcome, bytes | None, dict[str, bytes]]:
+def _run_task(
+    run_json: str, attempt: int, config_dict: dict[str, Any]
+) -> tuple[RunOutcome, bytes | None, dict[str, bytes], list[str]]:
     """Executed inside a Ray worker: run, then hand back the scores file and previews as bytes."""
     from ..execution import WorkerConfig, execute_run
     from ..plugins import load_registry
@@ -47,13 +50,14 @@ def _run_task(run_json: str, attempt: int, config_dict: dict[str, Any]) -> tuple
             import torch
 
             config = replace(config, device="cuda:0" if torch.cuda.is_available() else "cpu")
-        outcome = execute_run(run, attempt, load_registry(), config)
+        hook_errors: list[str] = []
+        outcome = execute_run(run, attempt, load_registry(), config, hook_errors=hook_errors)
         data = Path(outcome.scores_path).read_bytes() if outcome.scores_path else None
         previews = {
             str(path.relative_to(folder)): path.read_bytes()
             for path in Path(folder).rglob("*.png")
         }
-    return outcome, data, previews
+    return outcome, data, previews, hook_errors
 
 
 class RayExecutor:
@@ -108,34 +112,38 @@ class RayExecutor:
         gpus = self._resources(ray)
         task = ray.remote(_run_task).options(num_gpus=gpus, num_cpus=self.cpus_per_run, max_retries=0)
         worker_config = replace(config, device="auto" if gpus else "cpu", torch_threads=config.torch_threads or 1)
-        pending: dict[Any, tuple[Job, float]] = {}
+        pending: dict[Any, tuple[Job, float, datetime]] = {}
         for job in jobs:
             ref = task.remote(job.run.to_json(), job.attempt, worker_config.__dict__)
-            pending[ref] = (job, time.monotonic())
+            pending[ref] = (job, time.monotonic(), utc_now())
             emit(JobStarted(job, "ray"))
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
                 for ref in done:
-                    job, _started = pending.pop(ref)
-                    emit(JobFinished(job, self._collect(ray, ref, job, config)))
+                    job, started, started_at = pending.pop(ref)
+                    outcome, hook_errors = self._collect(ray, ref, job, config, started, started_at)
+                    emit(JobFinished(job, outcome, hook_errors))
                 if self.timeout_s is not None:
-                    for ref, (job, started) in list(pending.items()):
+                    for ref, (job, started, started_at) in list(pending.items()):
                         if time.monotonic() - started > self.timeout_s:
                             ray.cancel(ref, force=True)
                             pending.pop(ref)
-                            emit(JobFinished(job, _failed("timeout", f"run exceeded the {self.timeout_s:g} s limit and was cancelled")))
+                            message = f"run exceeded the {self.timeout_s:g} s limit and was cancelled"
+                            emit(JobFinished(job, _failed("timeout", message, started, started_at)))
         except KeyboardInterrupt:
-            for ref, (job, _) in pending.items():
+            for ref, (job, started, started_at) in pending.items():
                 ray.cancel(ref, force=True)
-                emit(JobFinished(job, _failed("interrupted", "interrupted by the user")))
+                emit(JobFinished(job, _failed("interrupted", "interrupted by the user", started, started_at)))
             raise
 
-    def _collect(self, ray: Any, ref: Any, job: Job, config: WorkerConfig) -> RunOutcome:
+    def _collect(
+        self, ray: Any, ref: Any, job: Job, config: WorkerConfig, started: float, started_at: datetime
+    ) -> tuple[RunOutcome, tuple[str, ...]]:
         try:
-            outcome, data, previews = ray.get(ref)
+            outcome, data, previews, hook_errors = ray.get(ref)
         except Exception as exc:  # noqa: BLE001 - a dead Ray worker fails its run only
-            return _failed("crashed", f"Ray task failed: {type(exc).__name__}: {exc}")
+            return _failed("crashed", f"Ray task failed: {type(exc).__name__}: {exc}", started, started_at), ()
         results = Path(config.results_dir)
         if data is not None:
             path = scores_path(results, job.run.suite, job.run.task, job.run.run_key, job.attempt)
@@ -143,9 +151,17 @@ class RayExecutor:
             outcome.scores_path = str(path)
         for relative, blob in previews.items():
             write_bytes_atomic(results / relative, blob)
-        return outcome
+        return outcome, tuple(hook_errors)
 
 
-def _failed(status: str, message: str) -> RunOutcome:
-    now = utc_now()
-    return RunOutcome(status=status, error_type="RayTask" if status == "crashed" else status.capitalize(), error_message=message, started_at=now, finished_at=now)
+def _failed(status: str, message: str, started: float, started_at: datetime) -> RunOutcome:
+    """A run that ended without its task's report; timed from its submission (queueing
+    included: the coordinator cannot see when a Ray worker picked it up)."""
+    return RunOutcome(
+        status=status,
+        error_type="RayTask" if status == "crashed" else status.capitalize(),
+        error_message=message,
+        wall_s=time.monotonic() - started,
+        started_at=started_at,
+        finished_at=utc_now(),
+    )

@@ -15,12 +15,16 @@ def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(os.getppid())
     os.environ.update(env)
-    from ..execution import WorkerConfig, execute_run
-    from ..plugins import load_registry
-    from ..runspec import RunSpec
+    try:
+        from ..execution import WorkerConfig, execute_run
+        from ..plugins import load_registry
+        from ..runspec import RunSpec
 
-    config = WorkerConfig(**config_dict)
-    registry = load_registry()
+        config = WorkerConfig(**config_dict)
+        registry = load_registry()
+        startup_error: tuple[str, str] | None = None
+    except Exception as exc:  # noqa: BLE001 - reported with the first job instead of a bare exit code
+        startup_error = _describe(exc)
     while True:
         try:
             message = conn.recv()
@@ -28,12 +32,31 @@ def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) 
             return
         if message is None:
             return
+        if startup_error is not None:
+            conn.send(("fatal", *startup_error))
+            return
         run_json, attempt = message
-        run = RunSpec.from_json(run_json)
-        outcome = execute_run(
-            run, attempt, registry, config, progress=lambda done, total: conn.send(("progress", done, total))
-        )
-        conn.send(("done", outcome))
+        hook_errors: list[str] = []
+        try:
+            run = RunSpec.from_json(run_json)
+            outcome = execute_run(
+                run,
+                attempt,
+                registry,
+                config,
+                progress=lambda done, total: conn.send(("progress", done, total)),
+                hook_errors=hook_errors,
+            )
+        except Exception as exc:  # noqa: BLE001 - execute_run should not raise; if it does, say why
+            conn.send(("fatal", *_describe(exc)))
+            return
+        conn.send(("done", outcome, hook_errors))
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    import traceback
+
+    return f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:

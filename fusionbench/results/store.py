@@ -55,13 +55,17 @@ def write_table_atomic(table: pa.Table, path: Path) -> Path:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except OSError as exc:
+    except BaseException as exc:
+        # whatever went wrong (a full disk, a table Parquet cannot encode, Ctrl-C): no temp file
+        # is left behind; only filesystem errors become a ResultsError, the rest propagate as is
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise ResultsError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+        if isinstance(exc, OSError):
+            raise ResultsError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+        raise
+    _fsync_dir(path.parent)
     return path
 
 

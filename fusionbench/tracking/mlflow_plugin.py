@@ -71,6 +71,34 @@ def fusionbench_session_started(session: Any) -> None:
     }
 
 
+def _start_child(client: Any, state: dict[str, Any], parent_id: str, run: Any) -> str:
+    child = client.create_run(
+        state["experiment_id"],
+        run_name=run.label,
+        tags={
+            "mlflow.parentRunId": parent_id,
+            "fusionbench.run_key": run.run_key,
+            "fusionbench.status": "running",
+            "fusionbench.data_sha256": run.data_sha256,
+            "fusionbench.weights_sha256": json.dumps(list(run.weights_sha256)),
+            "fusionbench.kind": "run",
+        },
+    )
+    return child.info.run_id
+
+
+@hookimpl
+def fusionbench_run_started(run: Any, session: Any) -> None:
+    """The nested run starts when the run is handed to a worker and ends when it finishes, so
+    MLflow's start and end times (and its duration column) are the run's."""
+    found = _client_and_parent(session)
+    if found is None:
+        return
+    client, parent_id = found
+    state = session.state[STATE_KEY]
+    state.setdefault("children", {})[run.run_key] = _start_child(client, state, parent_id, run)
+
+
 @hookimpl
 def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, session: Any) -> None:
     found = _client_and_parent(session)
@@ -81,20 +109,9 @@ def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, se
     import time
 
     state = session.state[STATE_KEY]
-    child = client.create_run(
-        state["experiment_id"],
-        run_name=run.label,
-        tags={
-            "mlflow.parentRunId": parent_id,
-            "fusionbench.run_key": run.run_key,
-            "fusionbench.attempt": str(record.attempt),
-            "fusionbench.status": record.status,
-            "fusionbench.data_sha256": run.data_sha256,
-            "fusionbench.weights_sha256": json.dumps(list(run.weights_sha256)),
-            "fusionbench.kind": "run",
-        },
-    )
-    run_id = child.info.run_id
+    run_id = state.setdefault("children", {}).pop(run.run_key, None)
+    if run_id is None:  # an executor that reported no start
+        run_id = _start_child(client, state, parent_id, run)
     params = {
         "model": run.model.name,
         "model_params": json.dumps(dict(run.model.params), sort_keys=True),
@@ -118,7 +135,12 @@ def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, se
         for name, values in scores.groupby("metric")["value"]:
             metrics.append(Metric(_metric_key(name), float(values.mean()), now, 0))
             metrics.append(Metric(_metric_key(name) + "_std", float(values.std(ddof=1)) if len(values) > 1 else 0.0, now, 0))
-    client.log_batch(run_id, metrics=metrics, params=[Param(k, str(v)) for k, v in params.items()], tags=[RunTag("fusionbench.label", run.label)])
+    tags = [
+        RunTag("fusionbench.label", run.label),
+        RunTag("fusionbench.attempt", str(record.attempt)),
+        RunTag("fusionbench.status", record.status),
+    ]
+    client.log_batch(run_id, metrics=metrics, params=[Param(k, str(v)) for k, v in params.items()], tags=tags)
     client.log_text(run_id, run.to_json(), "run_spec.json")
     if scores_path is not None and scores_path.exists():
         client.log_artifact(run_id, str(scores_path), artifact_path="scores")
@@ -136,6 +158,8 @@ def fusionbench_session_finished(session: Any, summary: Any) -> None:
     from mlflow.entities import Metric
     import time
 
+    for run_id in session.state[STATE_KEY].pop("children", {}).values():  # started, never finished
+        client.set_terminated(run_id, status="KILLED")
     now = int(time.time() * 1000)
     metrics = [Metric(f"runs_{status}", float(n), now, 0) for status, n in summary.counts.items()]
     metrics.append(Metric("session_wall_s", float(summary.wall_s), now, 0))

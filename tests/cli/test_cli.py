@@ -158,3 +158,60 @@ def test_workers_exit_when_the_coordinator_is_killed(good_fixture_only, tmp_path
         time.sleep(0.2)
         alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1])]
     assert not alive, f"worker(s) {alive} outlived their coordinator"
+
+
+def test_run_starts_by_naming_broken_plugins_and_conflicts(with_fixture_plugins, tmp_path):
+    """`run` silently uses the first plugin of a conflict: it says so first, one line each."""
+    monkey_env = {"FUSIONBENCH_DISABLE_PLUGINS": ""}
+    result = fb("run", "--suite", "fixture-suite", "-m", "fixture-good:fixture-lms", "--executor", "inline",
+                "--no-mlflow", cwd=tmp_path, env=monkey_env)
+    lines = result.stdout.splitlines()
+    broken = [line for line in lines if line.startswith("broken plugin:")]
+    assert {line.split()[2] for line in broken} == {"fixture-broken-import", "fixture-raising"}
+    assert any("exploded while registering" in line for line in broken)
+    conflicts = [line for line in lines if line.startswith("conflict:")]
+    assert len(conflicts) == 1 and "fixture-lms" in conflicts[0] and "fixture-conflict" in conflicts[0]
+    first_other = next(i for i, line in enumerate(lines) if not line.startswith(("broken plugin:", "conflict:")))
+    assert first_other == len(broken) + len(conflicts)  # before anything else
+    assert "1 ok" in result.stdout
+
+
+def test_no_mlflow_flag_creates_no_store_and_logs_nothing(good_fixture_only, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    result = subprocess.run(
+        [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-lms", "--executor", "inline", "--no-mlflow"],
+        cwd=tmp_path, env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 ok" in result.stdout
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
+
+
+def test_the_sweep_bar_counts_a_retried_run_once_more_instead_of_running_past_its_total():
+    import io
+    from datetime import datetime, timezone
+
+    from rich.console import Console
+
+    from fusionbench.cli.progress import RichListener
+    from fusionbench.executors.base import Job, JobFinished, JobStarted
+    from fusionbench.results.records import RunOutcome, SessionInfo
+    from fusionbench.runspec import ComponentRef, RunSpec
+
+    run = RunSpec(
+        suite="s", suite_version="1", task="pansharpening", protocol="reduced", dataset=ComponentRef("dataset", "d"),
+        split="test", model=ComponentRef("model", "m"), sampler=None, metrics=(), seed=0, repetition=0, data_sha256="x",
+    )
+    listener = RichListener(Console(file=io.StringIO(), width=120))
+    ui = listener.as_listener()
+    session = SessionInfo("id", "s", "1", "local", "r", 1, 0)
+    first, retry = Job(run, 1), Job(run, 2)
+    now = datetime.now(timezone.utc)
+    with listener:
+        ui.on_session(session, [first])
+        for job, status in ((first, "crashed"), (retry, "ok")):
+            ui.on_event(JobStarted(job, "cpu0"))
+            ui.on_event(JobFinished(job, RunOutcome(status=status, started_at=now, finished_at=now)))
+            sweep = next(t for t in listener.progress.tasks if t.id == listener.sweep)
+            assert sweep.completed <= sweep.total
+    assert (sweep.completed, sweep.total) == (2, 2)

@@ -98,3 +98,63 @@ def test_a_device_selection_plugin_chooses_the_slot(good_fixture_only, tmp_path)
     two = [Job(plan.runs[0], 1), Job(replace(plan.runs[0], seed=5), 1)]
     executor.run(two, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None)
     assert started[0].device == "cpu1"
+
+
+def test_a_run_killed_for_its_time_limit_keeps_its_start_time_and_duration(good_fixture_only, tmp_path):
+    registry = load_registry(disabled=["mlflow"])
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-slow")])  # 1 s per image
+    summary = run_plan(
+        registry,
+        plan,
+        RunOptions(results_dir=tmp_path / "r", executor="local", executor_options={"workers": 1, "timeout_s": 1.5}),
+    )
+    assert summary.counts == {"timeout": 1}
+    run = latest_runs(tmp_path / "r").iloc[0]
+    assert run["wall_s"] >= 1.5
+    elapsed = (run["finished_at"] - run["started_at"]).total_seconds()
+    assert elapsed >= 1.5 and abs(elapsed - run["wall_s"]) < 1.0
+
+
+def test_an_interrupted_run_keeps_its_start_time_and_duration(good_fixture_only, tmp_path):
+    """Ctrl-C while a run is in a worker: its record says when it started and how long it ran."""
+    from fusionbench.execution import WorkerConfig
+    from fusionbench.executors.base import Job, JobFinished, JobProgress
+    from fusionbench.executors.local import LocalExecutor
+
+    registry = load_registry(disabled=["mlflow"])
+    run = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-slow")]).runs[0]
+    finished = []
+
+    def emit(event):
+        if isinstance(event, JobProgress):  # after the first image (1 s): the user presses Ctrl-C
+            raise KeyboardInterrupt
+        if isinstance(event, JobFinished):
+            finished.append(event.outcome)
+
+    with pytest.raises(KeyboardInterrupt):
+        LocalExecutor(workers=1).run([Job(run, 1)], WorkerConfig(results_dir=str(tmp_path)), emit)
+    (outcome,) = finished
+    assert outcome.status == "interrupted"
+    assert outcome.wall_s >= 1.0
+    assert (outcome.finished_at - outcome.started_at).total_seconds() >= 1.0
+
+
+def test_a_worker_that_cannot_run_a_job_fails_it_with_the_cause_instead_of_crashing(tmp_path):
+    """An exception in the worker itself (here: a job it cannot even read) is reported with its
+    traceback as a failed run, not as 'worker exited with code 1' that would be retried."""
+    from types import SimpleNamespace
+
+    from fusionbench.execution import WorkerConfig
+    from fusionbench.executors.base import Job, JobFinished
+    from fusionbench.executors.local import LocalExecutor
+
+    unreadable = SimpleNamespace(to_json=lambda: "{}", label="broken-job", run_key="k", suite="s", task="t")
+    finished = []
+    LocalExecutor(workers=1).run(
+        [Job(unreadable, 1)], WorkerConfig(results_dir=str(tmp_path)),
+        lambda e: finished.append(e.outcome) if isinstance(e, JobFinished) else None,
+    )
+    (outcome,) = finished
+    assert outcome.status == "failed" and outcome.error_type == "WorkerError"
+    assert "KeyError" in outcome.error_message and "broken-job" in outcome.error_message
+    assert "Traceback" in outcome.traceback

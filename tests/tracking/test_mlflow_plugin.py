@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from mlflow.tracking import MlflowClient
 
-from fusionbench.planner import plan_suite
+from fusionbench.planner import Selection, plan_suite
 from fusionbench.plugins import load_registry
-from fusionbench.results.reader import read_scores
+from fusionbench.results.reader import latest_runs, read_scores
 from fusionbench.runner import RunOptions, run_plan
 
 
@@ -60,3 +60,62 @@ def test_failed_runs_are_logged_as_failed(good_fixture_only, mlflow_store, tmp_p
     assert len(runs) == 1
     assert runs[0].info.status == "FAILED"
     assert runs[0].data.tags["fusionbench.status"] == "invalid_output"
+
+
+def test_default_store_is_mlflow_db_in_the_working_directory(good_fixture_only, tmp_path, monkeypatch):
+    """No MLFLOW_TRACKING_URI: MLflow's own default, sqlite mlflow.db where the command runs."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    registry = load_registry()
+    plan = plan_suite(registry, "fixture-suite")
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
+
+    db = tmp_path / "mlflow.db"
+    assert db.exists()
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("fusionbench.kind") == "session"]
+    children = [r for r in runs if r.data.tags.get("fusionbench.kind") == "run"]
+    assert len(parents) == 1 and len(children) == 2
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
+    assert {c.data.tags["fusionbench.run_key"] for c in children} == {r.run_key for r in plan.runs}
+
+
+def test_per_image_scores_artifact_holds_every_image_and_metric(good_fixture_only, mlflow_store, tmp_path):
+    import pandas as pd
+
+    registry = load_registry()
+    plan = plan_suite(registry, "fixture-suite", datasets=[Selection.parse("fixture-scenes[n=4]")])
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
+    client = MlflowClient(tracking_uri=mlflow_store)
+    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
+    children = client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+    assert len(children) == 2
+    for child in children:
+        (artifact,) = client.list_artifacts(child.info.run_id, "scores")
+        local = client.download_artifacts(child.info.run_id, artifact.path, str(tmp_path / child.info.run_id))
+        scores = pd.read_parquet(local)
+        key = child.data.tags["fusionbench.run_key"]
+        run = next(r for r in plan.runs if r.run_key == key)
+        assert len(scores) == 4 * len(run.metrics)  # images x metrics
+        assert set(scores["image_id"]) == {f"img{i}" for i in range(4)}
+        assert set(scores["run_key"]) == {key}
+        assert child.data.metrics["fixture-mae"] == pytest.approx(scores["value"].mean(), rel=1e-12)
+
+
+def test_nested_runs_last_as_long_as_their_run(good_fixture_only, mlflow_store, tmp_path):
+    """The nested run starts when the run starts (not when it has finished), so MLflow's duration
+    is the run's."""
+    registry = load_registry()
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-slow")])  # 1 s per image
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
+    wall_s = latest_runs(tmp_path / "results")["wall_s"].iloc[0]
+    assert wall_s >= 3.0
+    client = MlflowClient(tracking_uri=mlflow_store)
+    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
+    (child,) = client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+    duration_s = (child.info.end_time - child.info.start_time) / 1000
+    assert duration_s >= wall_s * 0.95
+    assert child.info.status == "FINISHED" and child.data.tags["fusionbench.attempt"] == "1"
+    assert child.data.tags["fusionbench.status"] == "ok"
