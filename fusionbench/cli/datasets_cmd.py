@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from ..errors import DataFormatError, DatasetUnavailable, FusionbenchError
 
@@ -201,7 +202,7 @@ def info_cmd(name: str, data_root: str | None, raw_params: tuple[str, ...]) -> N
     try:
         ds = open_dataset(spec, data_root, params)
     except DatasetUnavailable as exc:
-        console.print(f"[yellow]not available:[/]\n{exc}")
+        console.print(f"[yellow]not available:[/]\n{escape(str(exc))}")
         return
     described = ds.describe() if hasattr(ds, "describe") else {}
     for split, facts in described.get("splits", {}).items():
@@ -231,7 +232,7 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
     try:
         ds = open_dataset(spec, data_root, _parse_params(spec, raw_params))
     except DatasetUnavailable as exc:
-        console.print(f"[red]unavailable:[/] {exc}")
+        console.print(f"[red]unavailable:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
     if hasattr(ds, "validate"):
         ds.validate = False  # validated below, once, collecting the range warnings too
@@ -262,11 +263,11 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
                 count += 1
             digest = ds.content_sha256(split)
         except DatasetUnavailable as exc:
-            console.print(f"[yellow]{split}: unavailable[/]\n{exc}")
+            console.print(f"[yellow]{split}: unavailable[/]\n{escape(str(exc))}")
             continue
         except (DataFormatError, FusionbenchError, OSError, ValueError) as exc:
             failed = True
-            table.add_row(split, "[red]FAILED[/]", "", "", "", str(exc), f"{time.perf_counter() - start:.1f}", "")
+            table.add_row(split, "[red]FAILED[/]", "", "", "", escape(str(exc)), f"{time.perf_counter() - start:.1f}", "")
             continue
         wald_cell = f"{wald_err:.3g}" if wald and spec.task == "pansharpening" and spec.protocol == "reduced" else "–"
         table.add_row(
@@ -275,7 +276,7 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
             shapes,
             f"[{lo:.4g}, {hi:.4g}]",
             wald_cell,
-            "\n".join(warnings[:3]) + (f"\n… {len(warnings) - 3} more" if len(warnings) > 3 else "") or "none",
+            escape("\n".join(warnings[:3])) + (f"\n… {len(warnings) - 3} more" if len(warnings) > 3 else "") or "none",
             f"{time.perf_counter() - start:.1f}",
             digest,
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -129,19 +130,57 @@ def plan_table(plan: Plan, pending_keys: set[str]) -> Table:
 
 
 def print_skips(console: Console, plan: Plan, verbose: bool) -> None:
+    """Say which model/dataset pairs were skipped and why.
+
+    A reason that belongs to the dataset rather than to the pair (its files are absent, it cannot
+    be opened) is the same for every model, and its text is long on purpose: where it looked and
+    how to get the data. It is printed **once per dataset, in full**, after the summary line (or
+    after the ``--show-skipped`` / ``--plan`` table, whose rows then show its first line only).
+    """
     if not plan.skipped:
         return
+    per_dataset = dataset_reasons(plan.skipped)
     if verbose:
         table = Table(title=f"skipped pairs ({len(plan.skipped)})")
         for column in ("model", "dataset", "reason"):
             table.add_column(column, overflow="fold")
         for skip in plan.skipped:
-            table.add_row(skip.model, skip.dataset, skip.reason.strip().splitlines()[0])
+            if (skip.dataset, skip.reason) in per_dataset:
+                lines = skip.reason.strip().splitlines()
+                reason = lines[0] + (" (details below)" if len(lines) > 1 else "")
+            else:
+                reason = skip.reason.strip()
+            table.add_row(escape(skip.model), escape(skip.dataset), escape(reason))  # paths may hold [brackets]
         console.print(table)
-        return
-    reasons = Counter(_reason_class(s.reason) for s in plan.skipped)
-    text = "; ".join(f"{n} {reason}" for reason, n in reasons.most_common())
-    console.print(f"[dim]skipped {len(plan.skipped)} model/dataset pairs ({text}); --show-skipped lists them[/]")
+    else:
+        reasons = Counter(_reason_class(s.reason) for s in plan.skipped)
+        text = "; ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+        console.print(f"[dim]skipped {len(plan.skipped)} model/dataset pairs ({text}); --show-skipped lists them[/]")
+    for (dataset, reason), models in per_dataset.items():
+        pairs = f"{len(models)} model{'s' if len(models) != 1 else ''}"
+        console.print(f"[yellow]dataset {escape(dataset)} skipped[/] ({pairs}):")
+        console.print(reason.strip(), markup=False, highlight=False, soft_wrap=True)
+
+
+def dataset_reasons(skipped: Iterable[Any]) -> dict[tuple[str, str], list[str]]:
+    """The skip reasons that concern a dataset as a whole, once each: ``{(dataset, reason): models}``.
+
+    A reason is the dataset's when it reads as missing data (:func:`_reason_class`), when it is
+    phrased about the dataset (``dataset 'x' ...``, as every first-party reader and the planner's
+    "cannot be opened" are), or when two or more models were skipped on that dataset for exactly
+    the same text (a third-party dataset's own wording) — unless the text names one of those
+    models (``model 'x' does not do ...`` is about the pair).
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for skip in skipped:
+        groups.setdefault((skip.dataset, skip.reason), []).append(skip.model)
+    out: dict[tuple[str, str], list[str]] = {}
+    for (dataset, reason), models in groups.items():
+        about_dataset = reason.lstrip().startswith((f"dataset {dataset!r}", f"dataset {dataset} "))
+        names_model = any(repr(m) in reason for m in models)
+        if about_dataset or (not names_model and (_reason_class(reason) == "data not present" or len(set(models)) > 1)):
+            out[(dataset, reason)] = models
+    return out
 
 
 def _reason_class(reason: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DataFormatError
 from ..protocols import FusionItem
 from ..specs import DataCard
@@ -51,17 +53,55 @@ def open_pan_stack(path: Path, card: DataCard, protocol: str) -> H5Stack:
     return stack
 
 
-def read_pan_item(stack: H5Stack, index: int, image_id: str, card: DataCard, protocol: str) -> FusionItem:
-    """Sample ``index`` of a validated stack as a pansharpening item (DN, float64)."""
+def read_pan_item(
+    stack: H5Stack, index: int, image_id: str, card: DataCard, protocol: str, scale: float = 1.0
+) -> FusionItem:
+    """Sample ``index`` of a validated stack as a pansharpening item (DN, float64), times ``scale``."""
+    read = (lambda name: stack.read(name, index)) if scale == 1.0 else (lambda name: stack.read(name, index) * scale)
+    extras: dict[str, object] = {"source": str(stack.path), "index": index}
+    if scale != 1.0:
+        extras["scale"] = scale
     return pansharpening_item(
         image_id,
-        pan=stack.read("pan", index),
-        ms=stack.read("ms", index),
-        lms=stack.read("lms", index) if stack.has("lms") else None,
-        gt=stack.read("gt", index) if protocol == "reduced" else None,
+        pan=read("pan"),
+        ms=read("ms"),
+        lms=read("lms") if stack.has("lms") else None,
+        gt=read("gt") if protocol == "reduced" else None,
         ratio=int(card.ratio or 4),
-        extras={"source": str(stack.path), "index": index},
+        extras=extras,
     )
+
+
+def check_dn_units(item: FusionItem, card: DataCard, path: Path, dataset: str, protocol: str) -> bool:
+    """Raise when a sample of a DN dataset holds data normalised to [0, 1]; return whether it decided.
+
+    PanCollection files store raw DN (0…2047, GF2 0…1023) and every consumer relies on it: the
+    metrics take the data card's ``max_value`` as the peak (PSNR, Q2n quantisation, QNR), and
+    trained models divide by it. A file that was normalised to [0, 1] (some loaders and
+    re-releases do that) would therefore give wrong numbers *silently*. This is an **error**, not
+    a warning: no real DN image of these sensors has every MS and PAN value ≤ 1, so it cannot
+    fire on legitimate data, and a user who does want such a file read has an explicit way
+    (``custom-h5-rr``/``-fr`` with ``scale=<max DN>``), which is recorded in the run key.
+
+    Cheap: it looks at the ``ms`` and ``pan`` arrays of the item already read. An all-zero sample
+    says nothing (returns False, the caller checks the next one).
+    """
+    if card.max_value is None or card.max_value <= 2.0:
+        return True
+    peak = max(float(np.max(item.inputs["ms"])), float(np.max(item.inputs["pan"])))
+    if peak <= 0.0:
+        return False
+    if peak <= 1.0:
+        suffix = "rr" if protocol == "reduced" else "fr"
+        raise DataFormatError(
+            f"{path}: the values look normalised to [0, 1] (the largest 'ms'/'pan' value of sample "
+            f"{item.extras.get('index', item.image_id)} is {peak:g}), but {dataset!r} hands out raw DN and its "
+            f"{card.sensor} data card says values go up to {card.max_value:g}; models and metrics would get "
+            "data on the wrong scale. Use the original PanCollection file (it stores DN), or read this one "
+            f"rescaled as the custom-h5-{suffix} dataset with the parameters path={path} sensor={card.sensor} "
+            f"scale={card.max_value:g} (see docs/datasets.md)."
+        )
+    return True
 
 
 class _PanStacks:
@@ -69,7 +109,10 @@ class _PanStacks:
 
     card: DataCard
     protocol: str
+    name: str
     _stacks: dict[str, H5Stack]
+    _units_checked: set[str]
+    scale: float = 1.0
 
     def _path(self, split: str) -> Path:  # pragma: no cover - provided by the concrete class
         raise NotImplementedError
@@ -86,7 +129,10 @@ class _PanStacks:
     def _load(self, split: str, index: int) -> tuple[FusionItem, str]:
         stack = self._stack(split)
         image_id = index_ids(len(stack))[index]
-        return read_pan_item(stack, index, image_id, self.card, self.protocol), f"{stack.path} [index {index}]"
+        item = read_pan_item(stack, index, image_id, self.card, self.protocol, self.scale)
+        if split not in self._units_checked and check_dn_units(item, self.card, stack.path, self.name, self.protocol):
+            self._units_checked.add(split)  # once per split (and process): the first sample read decides
+        return item, f"{stack.path} [index {index}]"
 
     def sources(self, split: str) -> list[Path]:
         return [self._path(split)]
@@ -102,6 +148,7 @@ class PanCollectionDataset(_PanStacks, LocatedDataset):
 
     def __init__(self, entry: CatalogEntry, root: str | Path | None = None, validate: bool = True):
         self._stacks = {}
+        self._units_checked = set()
         self.validate = validate
         super().__init__(entry, root)
 
@@ -113,18 +160,27 @@ class PanCollectionDataset(_PanStacks, LocatedDataset):
 
 
 class PanCollectionFile(_PanStacks, FusionDatasetBase):
-    """Any one HDF5 file in the PanCollection layout (registered as ``custom-h5-rr``/``custom-h5-fr``)."""
+    """Any one HDF5 file in the PanCollection layout (registered as ``custom-h5-rr``/``custom-h5-fr``).
+
+    ``scale`` multiplies every stored value (e.g. 2047 for a file normalised to [0, 1]); the
+    default 1 hands out the values as stored, and a file that looks normalised is an error
+    (:func:`check_dn_units`).
+    """
 
     splits = ("test",)
 
-    def __init__(self, path: Path, sensor: str, protocol: str, name: str, validate: bool = True):
+    def __init__(self, path: Path, sensor: str, protocol: str, name: str, validate: bool = True, scale: float = 1.0):
         self.name = name
         self.task = "pansharpening"
         self.protocol = protocol
         self.card = pansharpening_card(sensor)
         self.file = path
         self.validate = validate
+        self.scale = float(scale)
+        if not np.isfinite(self.scale) or self.scale <= 0:
+            raise ValueError(f"{name}: scale must be a positive number, got {scale!r}")
         self._stacks = {}
+        self._units_checked = set()
 
     def available_splits(self) -> tuple[str, ...]:
         return ("test",)
@@ -141,15 +197,17 @@ def open_entry(entry: CatalogEntry, root: str | Path | None = None, validate: bo
 openers = EntryOpeners(open_entry)
 
 
-def open_custom(root: str | Path | None = None, path: str = "", sensor: str = "WV3", protocol: str = "reduced") -> PanCollectionFile:
+def open_custom(
+    root: str | Path | None = None, path: str = "", sensor: str = "WV3", protocol: str = "reduced", scale: float = 1.0
+) -> PanCollectionFile:
     """Factory of ``custom-h5-rr``/``custom-h5-fr``: one PanCollection-layout file given by ``path``."""
     name = f"custom-h5-{'rr' if protocol == 'reduced' else 'fr'}"
-    return PanCollectionFile(resolve_user_path(path, root, name), sensor, protocol, name)
+    return PanCollectionFile(resolve_user_path(path, root, name), sensor, protocol, name, scale=float(scale))
 
 
-def open_custom_rr(root: str | Path | None = None, path: str = "", sensor: str = "WV3") -> PanCollectionFile:
-    return open_custom(root, path, sensor, "reduced")
+def open_custom_rr(root: str | Path | None = None, path: str = "", sensor: str = "WV3", scale: float = 1.0) -> PanCollectionFile:
+    return open_custom(root, path, sensor, "reduced", scale)
 
 
-def open_custom_fr(root: str | Path | None = None, path: str = "", sensor: str = "WV3") -> PanCollectionFile:
-    return open_custom(root, path, sensor, "full")
+def open_custom_fr(root: str | Path | None = None, path: str = "", sensor: str = "WV3", scale: float = 1.0) -> PanCollectionFile:
+    return open_custom(root, path, sensor, "full", scale)

@@ -85,7 +85,13 @@ def _custom_specs() -> list[DatasetSpec]:
                 factory=f"fusionbench.datasets.pancollection:open_custom_{suffix}",
                 card=DataCard(sensor="(from the sensor parameter)"),
                 params=frozen_mapping(
-                    {"path": _path_param("my/test_wv3_multiExm1.h5"), "sensor": ParamSpec("WV3", "str", help=SENSOR_HELP)}
+                    {
+                        "path": _path_param("my/test_wv3_multiExm1.h5"),
+                        "sensor": ParamSpec("WV3", "str", help=SENSOR_HELP),
+                        "scale": ParamSpec(
+                            1.0, "float", help="multiply the stored values by this, e.g. 2047 for a file normalised to [0, 1]; 1 = as stored"
+                        ),
+                    }
                 ),
                 description=f"your own HDF5 file in the PanCollection layout ({protocol} resolution)",
             )

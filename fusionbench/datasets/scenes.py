@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import DataFormatError, DatasetUnavailable
 from ..protocols import FusionItem
+from ..sensors import SENSORS
 from ..specs import DataCard
 from .base import FusionDatasetBase
 from .builders import pansharpening_item
@@ -62,36 +63,91 @@ class PanScene:
         return float(max(np.max(a) for a in (self.pan, self.ms, self.lms, self.gt) if a is not None))
 
 
-def _to_chw(arr: Any, key: str, source: Path, bands: int | None) -> np.ndarray:
-    """MATLAB H×W×C (or H×W) to (C,H,W) float64, diagnosing channel-first files."""
+class WrongBandCount(DataFormatError):
+    """A scene's MS has another band count than the sensor (or the first scene) says."""
+
+    def __init__(self, source: Path, key: str, found: int, expected: int):
+        self.source, self.key, self.found, self.expected = source, key, found, expected
+        super().__init__(f"{source}: {key!r} has {found} bands, expected {expected} (wrong band count)")
+
+
+def _numeric(arr: Any, key: str, source: Path) -> np.ndarray:
     a = np.asarray(arr)
     if a.dtype.kind not in "fiub":
         raise DataFormatError(f"{source}: {key!r} has dtype {a.dtype}; expected a numeric image")
     a = a.astype(np.float64)
+    if a.ndim not in (2, 3):
+        raise DataFormatError(f"{source}: {key!r} has shape {a.shape}; expected H×W×C (MATLAB order)")
+    return a
+
+
+def _pan_to_chw(arr: Any, key: str, source: Path) -> np.ndarray:
+    """PAN, H×W or H×W×1, to (1,H,W) float64 (a 1×H×W array is diagnosed as channel-first)."""
+    a = _numeric(arr, key, source)
     if a.ndim == 2:
         return a[None]
-    if a.ndim != 3:
-        raise DataFormatError(f"{source}: {key!r} has shape {a.shape}; expected H×W×C (MATLAB order)")
-    looks_channel_first = a.shape[0] < min(a.shape[1], a.shape[2]) and a.shape[2] > a.shape[0]
-    if bands is not None and a.shape[2] != bands:
-        if a.shape[0] == bands:
-            raise DataFormatError(
-                f"{source}: {key!r} has shape {a.shape}: wrong axis order (channel-first); .mat scenes are H×W×C"
-            )
-        raise DataFormatError(f"{source}: {key!r} has shape {a.shape}: {a.shape[2]} bands, expected {bands} (wrong band count)")
-    if bands is None and looks_channel_first and a.shape[0] <= 16:
+    if a.shape[2] == 1:
+        return np.moveaxis(a, -1, 0)
+    if a.shape[0] == 1:
+        raise DataFormatError(f"{source}: {key!r} has shape {a.shape}: wrong axis order (channel-first); .mat scenes are H×W×C")
+    raise DataFormatError(f"{source}: PAN {key!r} has shape {a.shape}: {a.shape[2]} bands, expected 1")
+
+
+def _fits(hw: tuple[int, int], pan_hw: tuple[int, int], ratio: int | None, allow_lr: bool) -> bool:
+    """Whether spatial size ``hw`` is PAN's own, or (``allow_lr``) PAN's divided by one integer ratio > 1."""
+    (h, w), (H, W) = hw, pan_hw
+    if (h, w) == (H, W):
+        return True
+    if not allow_lr or h <= 0 or w <= 0 or H % h or W % w or H // h != W // w or H // h < 2:
+        return False
+    return ratio is None or H // h == ratio
+
+
+def _ms_to_chw(
+    arr: Any, key: str, source: Path, pan_hw: tuple[int, int], bands: int | None, ratio: int | None, *, allow_lr: bool = True
+) -> np.ndarray:
+    """An MS-like array to (C,h,w) float64, the axis order decided by geometry relative to PAN.
+
+    A scene is H×W×C (MATLAB order) when its first two axes are PAN's size or PAN's divided by
+    the ratio (and, when ``bands`` is known, the last axis has that many bands). Only when that
+    reading fails and the channel-first one (C×H×W) fits is the array reported as channel-first,
+    so an H×W×C scene with more bands than rows, e.g. 6×7×8 beside a 24×28 PAN, reads correctly.
+    Ambiguous shapes (both readings fit) are taken in MATLAB order.
+    """
+    a = _numeric(arr, key, source)
+    if a.ndim == 2:
+        a = a[..., None]
+    hwc_fits = _fits((a.shape[0], a.shape[1]), pan_hw, ratio, allow_lr)
+    chw_fits = _fits((a.shape[1], a.shape[2]), pan_hw, ratio, allow_lr)
+    if hwc_fits and (bands is None or a.shape[2] == bands):
+        return np.moveaxis(a, -1, 0)
+    if chw_fits and (bands is None or a.shape[0] == bands):
         raise DataFormatError(
-            f"{source}: {key!r} has shape {a.shape}: looks channel-first (C×H×W); .mat scenes are H×W×C"
+            f"{source}: {key!r} has shape {a.shape}: wrong axis order (channel-first, C×H×W); .mat scenes are H×W×C"
         )
-    return np.moveaxis(a, -1, 0)
+    if hwc_fits and bands is not None:
+        raise WrongBandCount(source, key, a.shape[2], bands)
+    H, W = pan_hw
+    expected = f"{H // ratio}×{W // ratio} (ratio {ratio})" if ratio else f"an integer fraction of {H}×{W}"
+    sizes = f"{H}×{W} or {expected}" if allow_lr else f"{H}×{W}"
+    raise DataFormatError(
+        f"{source}: {key!r} has shape {a.shape} but PAN is {H}×{W}; expected H×W×C with H×W = {sizes} "
+        "(mismatched PAN/MS sizes)"
+    )
 
 
 def scene_from_arrays(values: dict[str, Any], source: Path, bands: int | None = None, ratio: int | None = None) -> PanScene:
-    """Classify the arrays of a .mat file into a :class:`PanScene` (see module docstring)."""
+    """Classify the arrays of a .mat file into a :class:`PanScene` (see module docstring).
+
+    PAN is read first; every MS-like array is then oriented and classified by its size relative to
+    PAN (:func:`_ms_to_chw`): PAN's size is the upsampled MS (``lms``), PAN's divided by the ratio
+    is the low-resolution MS. ``bands`` (known from the sensor) and ``ratio`` (argument, else the
+    file's ``ratio`` variable) tighten the check when given.
+    """
     pan_key = next((k for k in PAN_KEYS if k in values), None)
     if pan_key is None:
         raise DataFormatError(f"{source}: missing PAN (looked for {list(PAN_KEYS)}); the file has {sorted(values)}")
-    pan = _to_chw(values[pan_key], pan_key, source, 1)
+    pan = _pan_to_chw(values[pan_key], pan_key, source)
     H, W = pan.shape[-2:]
     sensor = values.get("sensor") if isinstance(values.get("sensor"), str) else None
     if ratio is None and "ratio" in values:
@@ -101,17 +157,11 @@ def scene_from_arrays(values: dict[str, Any], source: Path, bands: int | None = 
     for key in MS_KEYS:
         if key not in values:
             continue
-        arr = _to_chw(values[key], key, source, bands)
-        h, w = arr.shape[-2:]
-        if (h, w) == (H, W):
+        arr = _ms_to_chw(values[key], key, source, (H, W), bands, ratio)
+        if arr.shape[-2:] == (H, W):
             hr = hr or (key, arr)
-        elif H % h == 0 and W % w == 0 and H // h == W // w and (ratio is None or H // h == ratio):
-            lr = lr or (key, arr)
         else:
-            expected = f"{H // ratio}×{W // ratio} (ratio {ratio})" if ratio else f"a divisor of {H}×{W}"
-            raise DataFormatError(
-                f"{source}: {key!r} is {h}×{w} but PAN is {H}×{W}; expected {H}×{W} or {expected} (mismatched PAN/MS sizes)"
-            )
+            lr = lr or (key, arr)
     if lr is None:
         raise DataFormatError(
             f"{source}: no low-resolution MS found (looked for {list(MS_KEYS)} smaller than PAN {H}×{W}); "
@@ -119,10 +169,10 @@ def scene_from_arrays(values: dict[str, Any], source: Path, bands: int | None = 
         )
     ms = lr[1]
     found_ratio = H // ms.shape[-2]
+    if hr is not None and hr[1].shape[0] != ms.shape[0]:
+        raise DataFormatError(f"{source}: {hr[0]!r} has {hr[1].shape[0]} bands but {lr[0]!r} has {ms.shape[0]}")
     gt_key = next((k for k in GT_KEYS if k in values), None)
-    gt = _to_chw(values[gt_key], gt_key, source, ms.shape[0]) if gt_key else None
-    if gt is not None and gt.shape[-2:] != (H, W):
-        raise DataFormatError(f"{source}: {gt_key!r} is {gt.shape[-2]}×{gt.shape[-1]} but PAN is {H}×{W}")
+    gt = _ms_to_chw(values[gt_key], gt_key, source, (H, W), ms.shape[0], None, allow_lr=False) if gt_key else None
     lms = hr[1] if hr is not None else None
     for name, arr in (("pan", pan), ("ms", ms), ("lms", lms), ("gt", gt)):
         if arr is not None:
@@ -140,7 +190,7 @@ def read_tiff_scene(ms_path: Path, pan_path: Path, bands: int | None = None) -> 
     if pan.shape[0] != 1:
         raise DataFormatError(f"{pan_path}: PAN has {pan.shape[0]} bands; expected 1")
     if bands is not None and ms.shape[0] != bands:
-        raise DataFormatError(f"{ms_path}: MS has {ms.shape[0]} bands, expected {bands} (wrong band count)")
+        raise WrongBandCount(ms_path, "ms", ms.shape[0], bands)
     H, W = pan.shape[-2:]
     h, w = ms.shape[-2:]
     if H % h or W % w or H // h != W // w:
@@ -220,7 +270,14 @@ class SceneFilesDataset(FusionDatasetBase):
 
     def _make_card(self) -> DataCard:
         sensor = self.params["sensor"]
-        first = self.scenes[0].read(None)
+        # a known sensor fixes the band count, which the first scene is then checked against
+        known = SENSORS[str(sensor)].bands if sensor in SENSORS else None
+        try:
+            first = self.scenes[0].read(known)
+        except WrongBandCount as exc:
+            raise DataFormatError(
+                f"{exc.source}: MS has {exc.found} bands, expected {exc.expected} for sensor {sensor} (wrong band count)"
+            ) from None
         if sensor == "auto":
             if first.sensor is None:
                 raise DataFormatError(

@@ -44,15 +44,45 @@ def write_pancollection_h5(path: str | Path, items: Iterable[FusionItem], protoc
     return write_h5_stacks(path, {k: np.stack(v) for k, v in stacks.items()})
 
 
-def write_hsi_h5(path: str | Path, items: Iterable[FusionItem]) -> Path:
-    """A Deng-group MHIF file (``GT``, ``LRHSI``, ``RGB``, ``HSI_up``) from MHIF items."""
+RGB_ORDERS = ("rgb", "bgr")
+LAYOUT_RGB_ORDER = {"cave": "bgr", "harvard": "rgb"}
+"""The channel order each Deng-group MHIF layout stores ``RGB`` in (spec §C.1), as the readers label it."""
+
+
+def write_hsi_h5(path: str | Path, items: Iterable[FusionItem], *, rgb_order: str | None = None) -> Path:
+    """A Deng-group MHIF file (``GT``, ``LRHSI``, ``RGB``, ``HSI_up``) from MHIF items.
+
+    ``rgb_order`` is the order the *file* stores its ``RGB`` key in: ``"bgr"`` for the CAVE layout,
+    ``"rgb"`` for Harvard (what :mod:`.hsi` labels them). When omitted it is taken from the file
+    name (``cave`` → BGR, ``harvard`` → RGB); any other name must say it. Each item's channels are
+    converted from the item's own order (``extras["rgb_order"]``; items without it are taken as
+    RGB), so reading the file back with the matching reader gives the same colours under the
+    right label.
+    """
+    if rgb_order is None:
+        name = Path(path).name.lower()
+        hits = {order for layout, order in LAYOUT_RGB_ORDER.items() if layout in name}
+        if len(hits) != 1:
+            raise ValueError(
+                f"{path}: cannot tell the RGB channel order of this layout from the file name; "
+                "pass rgb_order='bgr' (CAVE files) or rgb_order='rgb' (Harvard files)"
+            )
+        rgb_order = hits.pop()
+    if rgb_order not in RGB_ORDERS:
+        raise ValueError(f"rgb_order must be one of {RGB_ORDERS}, got {rgb_order!r}")
     stacks: dict[str, list[np.ndarray]] = {"GT": [], "LRHSI": [], "RGB": [], "HSI_up": []}
     for item in items:
         if item.reference is None:
             raise ValueError(f"item {item.image_id}: MHIF files need the reference (GT)")
+        item_order = str(item.extras.get("rgb_order", "rgb")).lower()
+        if item_order not in RGB_ORDERS:
+            raise ValueError(f"item {item.image_id}: extras['rgb_order'] is {item_order!r}, expected one of {RGB_ORDERS}")
+        hrmsi = np.asarray(item.inputs["hrmsi"])
+        if hrmsi.ndim != 3 or hrmsi.shape[0] != 3:
+            raise ValueError(f"item {item.image_id}: 'hrmsi' has shape {hrmsi.shape}; expected (3, H, W)")
         stacks["GT"].append(item.reference)
         stacks["LRHSI"].append(item.inputs["lrhsi"])
-        stacks["RGB"].append(item.inputs["hrmsi"])
+        stacks["RGB"].append(hrmsi if item_order == rgb_order else hrmsi[::-1])
         stacks["HSI_up"].append(item.inputs["hsi_up"])
     return write_h5_stacks(path, {k: np.stack(v) for k, v in stacks.items()})
 

@@ -156,3 +156,54 @@ def test_real_full_resolution_scenes(shared_data: Path) -> None:
     assert item.inputs["lms"].shape == (8, 128, 128) and item.reference is None
     assert open_scenes_fr(root=shared_data, path="pansharpening/imgWV2_FR.mat").card.sensor == "WV2"
     assert open_scenes_fr(root=shared_data, path="pansharpening/grip_imgIK_FR.mat").card.mtf_gnyq == (0.26, 0.28, 0.29, 0.28)
+
+
+# -- axis order decided by geometry relative to PAN -------------------------------------------------
+def test_more_bands_than_rows_is_a_valid_hwc_scene(tmp_path: Path) -> None:
+    """MS 6×7×8 (H×W×C, 8 bands > 6 rows) beside a 24×28 PAN: H×W×C, not "channel-first"."""
+    rng = np.random.default_rng(0)
+    ms = rng.uniform(1, 2047, (6, 7, 8))
+    gt = rng.uniform(1, 2047, (24, 28, 8))
+    pan = rng.uniform(1, 2047, (24, 28))
+    for version in ("v5", "v7.3"):
+        path = tmp_path / version / "tall.mat"
+        path.parent.mkdir()
+        values = {"I_MS_LR": ms, "I_GT": gt, "I_PAN": pan}
+        save_mat_v73(path, values) if version == "v7.3" else scipy.io.savemat(path, values)
+        scene = read_mat_scene(path)
+        assert scene.ms.shape == (8, 6, 7) and scene.ratio == 4 and scene.gt.shape == (8, 24, 28)
+        np.testing.assert_array_equal(scene.ms, np.moveaxis(ms, -1, 0))
+        ds = open_scenes_rr(root=path.parent, path="tall.mat", sensor="WV3")
+        assert ds.card.bands == 8
+        item = next(ds.items())
+        np.testing.assert_array_equal(item.inputs["ms"], np.moveaxis(ms, -1, 0))
+        np.testing.assert_array_equal(item.reference, np.moveaxis(gt, -1, 0))
+
+
+def test_channel_first_is_diagnosed_from_geometry(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    pan = rng.random((24, 28))
+    scipy.io.savemat(tmp_path / "cf.mat", {"I_MS_LR": rng.random((8, 6, 7)), "I_PAN": pan})
+    with pytest.raises(DataFormatError, match=r"cf\.mat.*'I_MS_LR' has shape \(8, 6, 7\): wrong axis order \(channel-first"):
+        read_mat_scene(tmp_path / "cf.mat")
+    # many bands, channel-first: the old "first axis <= 16" guess let this one through as 6-band data
+    scipy.io.savemat(tmp_path / "cf31.mat", {"I_MS_LR": rng.random((31, 6, 7)), "I_PAN": pan})
+    with pytest.raises(DataFormatError, match="channel-first"):
+        read_mat_scene(tmp_path / "cf31.mat")
+    # a cube that fits both ways is taken in MATLAB order
+    scipy.io.savemat(tmp_path / "cube.mat", {"I_MS_LR": rng.random((8, 8, 8)), "I_PAN": rng.random((32, 32))})
+    assert read_mat_scene(tmp_path / "cube.mat").ms.shape == (8, 8, 8)
+    scipy.io.savemat(tmp_path / "gt.mat", {"I_MS_LR": rng.random((6, 7, 4)), "I_GT": rng.random((6, 7, 4)), "I_PAN": pan})
+    with pytest.raises(DataFormatError, match=r"'I_GT' has shape \(6, 7, 4\) but PAN is 24×28"):
+        read_mat_scene(tmp_path / "gt.mat")
+
+
+def test_the_sensor_band_count_decides_ambiguous_shapes(tmp_path: Path) -> None:
+    """8×16×32 beside a 32×64 PAN fits as H×W×C (32 bands, ratio 4) and as C×H×W (8 bands, ratio 2);
+    with sensor=WV3 (8 bands) the card is built from the known band count, so it is channel-first."""
+    rng = np.random.default_rng(2)
+    scipy.io.savemat(tmp_path / "amb.mat", {"I_MS_LR": rng.random((8, 16, 32)) + 1, "I_PAN": rng.random((32, 64)) + 1})
+    assert read_mat_scene(tmp_path / "amb.mat").ms.shape == (32, 8, 16)
+    with pytest.raises(DataFormatError, match="wrong axis order"):
+        open_scenes_fr(root=tmp_path, path="amb.mat", sensor="WV3")
+    assert open_scenes_fr(root=tmp_path, path="amb.mat", sensor="HS32").card.bands == 32  # unknown sensor: the file decides

@@ -204,3 +204,41 @@ def test_hypothesis_round_trip(tmp_path_factory: pytest.TempPathFactory, n: int,
         np.testing.assert_array_equal(item.reference, stacks["gt"][k])
         np.testing.assert_array_equal(item.inputs["ms"], stacks["ms"][k])
         np.testing.assert_array_equal(item.inputs["pan"], stacks["pan"][k])
+
+
+# -- files normalised to [0, 1] ---------------------------------------------------------------------
+def test_normalised_file_is_an_error_on_the_first_read(tmp_path: Path) -> None:
+    stacks = {k: v / 2047.0 for k, v in pan_stacks(n=3).items()}  # what some loaders save back
+    path = _write(tmp_path, "test_wv3_multiExm1.h5", stacks)
+    ds = openers.__getattr__("wv3-rr")(root=tmp_path)
+    assert len(ds) == 3  # opening and counting read no pixels
+    with pytest.raises(DataFormatError) as err:
+        ds.get("test", 1)
+    msg = str(err.value)
+    assert str(path) in msg and "normalised to [0, 1]" in msg and "2047" in msg
+    assert "original PanCollection file" in msg and "custom-h5-rr" in msg and "scale=2047" in msg
+    with pytest.raises(DataFormatError, match="normalised"):
+        ds.get("test", 0)  # every read until a sample decides
+    # the remedy the message names: the same file rescaled, handed out in DN
+    fixed = open_custom_rr(root=tmp_path, path=str(path), sensor="WV3", scale=2047)
+    item = fixed.get("test", 1)
+    np.testing.assert_allclose(item.inputs["ms"], stacks["ms"][1] * 2047)
+    np.testing.assert_allclose(item.reference, stacks["gt"][1] * 2047)
+    assert item.extras["scale"] == 2047.0
+    with pytest.raises(DataFormatError, match=r"custom-h5-fr.*scale=1023"):
+        gf2 = {k: v / 1023.0 for k, v in pan_stacks(n=1, bands=4, max_value=1023).items() if k != "gt"}
+        next(open_custom_fr(root=None, path=str(write_h5_stacks(tmp_path / "g.h5", gf2)), sensor="GF2").items())
+
+
+def test_dn_file_and_all_zero_samples_pass(tmp_path: Path) -> None:
+    stacks = pan_stacks(n=3)
+    for k in stacks:
+        stacks[k][0] = 0.0  # a zero patch (scene border) says nothing about the units
+    ds = _open_rr(tmp_path, stacks)
+    ds.get("test", 0)
+    assert "test" not in ds._units_checked
+    ds.get("test", 2)
+    assert "test" in ds._units_checked
+    with pytest.raises(ValueError, match="scale must be a positive number"):
+        open_custom_rr(root=tmp_path, path="pansharpening/wv3/test_wv3_multiExm1.h5", scale=0)
+

@@ -114,3 +114,21 @@ def test_docs_name_every_dataset() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "datasets.md").read_text()
     missing = [s.name for s in plugin.all_specs() if f"`{s.name}`" not in docs]
     assert not missing, f"docs/datasets.md does not mention {missing}"
+
+
+def test_check_shows_bracketed_error_text(runner: CliRunner, tmp_path: Path) -> None:
+    """Error text holding ``[words]`` (here a data folder named ``data[raw]``) is printed
+    literally, not eaten as rich markup."""
+    import numpy as np
+
+    from fusionbench.datasets.writers import write_h5_stacks
+
+    from .conftest import pan_stacks
+
+    stacks = pan_stacks(n=3)
+    stacks["ms"][1, 2, 3, 3] = np.nan
+    root = tmp_path / "data[raw]"
+    write_h5_stacks(root / "pansharpening" / "wv3" / "test_wv3_multiExm1.h5", stacks)
+    result = runner.invoke(datasets_group, ["check", "wv3-rr", "--data-root", str(root)], env={"COLUMNS": "1000"})
+    assert result.exit_code == 1 and "FAILED" in result.output
+    assert "data[raw]" in result.output and "has 1 NaN" in result.output

@@ -72,7 +72,8 @@ def test_simulation_errors_name_the_problem() -> None:
 
 
 def test_geotiff_scene_pair(tmp_path: Path) -> None:
-    pytest.importorskip("tifffile")
+    import tifffile  # noqa: F401 - a dev requirement (the `geotiff` extra): missing means fail, not skip
+
     from fusionbench.datasets.rasters import read_raster, write_raster
 
     rng = np.random.default_rng(0)
