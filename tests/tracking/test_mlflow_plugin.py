@@ -11,6 +11,12 @@ from fusionbench.results.reader import latest_runs, read_scores
 from fusionbench.runner import RunOptions, run_plan
 
 
+
+def _nested_runs(client: MlflowClient) -> list:
+    """The per-RunSpec (nested) MLflow runs of the fixture suite's experiment."""
+    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
+    return client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+
 def test_parent_run_per_session_and_nested_run_per_runspec(good_fixture_only, mlflow_store, tmp_path):
     registry = load_registry()
     plan = plan_suite(registry, "fixture-suite")
@@ -55,8 +61,7 @@ def test_failed_runs_are_logged_as_failed(good_fixture_only, mlflow_store, tmp_p
     plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-nan")])
     run_plan(registry, plan, RunOptions(results_dir=tmp_path / "r", executor="inline"))
     client = MlflowClient(tracking_uri=mlflow_store)
-    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
-    runs = client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+    runs = _nested_runs(client)
     assert len(runs) == 1
     assert runs[0].info.status == "FAILED"
     assert runs[0].data.tags["fusionbench.status"] == "invalid_output"
@@ -89,8 +94,7 @@ def test_per_image_scores_artifact_holds_every_image_and_metric(good_fixture_onl
     plan = plan_suite(registry, "fixture-suite", datasets=[Selection.parse("fixture-scenes[n=4]")])
     run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
     client = MlflowClient(tracking_uri=mlflow_store)
-    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
-    children = client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+    children = _nested_runs(client)
     assert len(children) == 2
     for child in children:
         (artifact,) = client.list_artifacts(child.info.run_id, "scores")
@@ -113,8 +117,7 @@ def test_nested_runs_last_as_long_as_their_run(good_fixture_only, mlflow_store, 
     wall_s = latest_runs(tmp_path / "results")["wall_s"].iloc[0]
     assert wall_s >= 3.0
     client = MlflowClient(tracking_uri=mlflow_store)
-    experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
-    (child,) = client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+    (child,) = _nested_runs(client)
     duration_s = (child.info.end_time - child.info.start_time) / 1000
     assert duration_s >= wall_s * 0.95
     assert child.info.status == "FINISHED" and child.data.tags["fusionbench.attempt"] == "1"
