@@ -27,10 +27,10 @@ import torch
 
 from fusionbench.lazy import build
 from fusionbench.metrics import naive
-from fusionbench.metrics.plugin import metric_specs
+from fusionbench.components.metrics import metric_specs
 from fusionbench.sensors import get_sensor
 from fusionbench.specs import DataCard
-from fusionbench.suites import REDUCED_RES
+from fusionbench.components.suites import REDUCED_RES
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pansharpening"
 RR_METRICS = ("sam", "ergas", "q2n", "q-avg", "scc", "psnr", "ssim")

@@ -19,10 +19,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from fusionbench.planner import Selection, plan_suite
-from fusionbench.plugins import load_registry
+from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs
-from fusionbench.runner import RunOptions, run_plan
+from fusionbench.engine.runner import RunOptions, run_plan
 
 
 def measure(executor: str, workers: int | None, runs: int, model: str, dataset: str, suite: str = "reduced-res") -> dict:

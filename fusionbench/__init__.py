@@ -6,8 +6,7 @@ the runtime data types, and the task table. Everything else is internal and may 
 
 from __future__ import annotations
 
-import pluggy
-
+from .hookspecs import hookimpl
 from .protocols import FusionBatch, FusionItem, ModelContext
 from .specs import (
     ComponentChoice,
@@ -26,9 +25,6 @@ from .specs import (
 from .tasks import TASKS, get_task
 
 __version__ = "0.1.0"
-
-hookimpl = pluggy.HookimplMarker("fusionbench")
-"""Decorate hook implementations with this in a plugin module."""
 
 __all__ = [
     "ComponentChoice",

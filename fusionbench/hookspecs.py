@@ -13,14 +13,21 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import pluggy
 
+from .specs import KINDS
+
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
-    from .runspec import RunSpec
+    from fusionbench.engine.runspec import RunSpec
     from .results.records import RunRecord, SessionInfo, SessionSummary
     from .specs import DatasetSpec, ExecutorSpec, MetricSpec, ModelSpec, SamplerSpec, SuiteSpec
 
 hookspec = pluggy.HookspecMarker("fusionbench")
+"""Marks the hook specifications below (the core's side of the contract)."""
+
+hookimpl = pluggy.HookimplMarker("fusionbench")
+"""Decorate hook implementations with this in a plugin module (the plugin's side); also
+importable as ``fusionbench.hookimpl``."""
 
 
 # -- registration -------------------------------------------------------------------------------
@@ -98,14 +105,9 @@ def fusionbench_environment() -> "Mapping[str, str]":
     """Extra provenance to record with every run (e.g. a plugin's compiled-extension build)."""
 
 
-REGISTRATION_HOOKS: dict[str, str] = {
-    "model": "fusionbench_register_models",
-    "sampler": "fusionbench_register_samplers",
-    "dataset": "fusionbench_register_datasets",
-    "metric": "fusionbench_register_metrics",
-    "suite": "fusionbench_register_suites",
-    "executor": "fusionbench_register_executors",
-}
+REGISTRATION_HOOKS: dict[str, str] = {kind: f"fusionbench_register_{kind}s" for kind in KINDS}
+"""Component kind -> the hook that registers it (derived from :data:`fusionbench.specs.KINDS`,
+the one list of kinds; a test checks every one is a hook spec above)."""
 
 OBSERVER_HOOKS: tuple[str, ...] = (
     "fusionbench_session_started",

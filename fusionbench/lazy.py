@@ -32,3 +32,37 @@ def resolve(factory: str | Callable[..., Any]) -> Callable[..., Any]:
 def build(spec: Any, /, **kwargs: Any) -> Any:
     """Call a spec's factory with keyword arguments."""
     return resolve(spec.factory)(**kwargs)
+
+
+def signature_problems(spec: Any, runtime_args: tuple[str, ...] = ()) -> list[str]:
+    """Where a spec's factory and its declared ``params`` disagree, as sentences (empty: none).
+
+    Why: the planner passes every declared parameter by keyword, so a ``ParamSpec`` the factory
+    does not accept fails every run, and a factory argument without a default that no
+    ``ParamSpec`` declares can never be given. ``runtime_args`` are what the core passes besides
+    the parameters (a dataset factory gets ``root``).
+    """
+    import inspect
+
+    factory = resolve(spec.factory)
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to compare
+        return []
+    parameters = signature.parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    by_keyword = {
+        name for name, p in parameters.items() if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+    problems = []
+    for name in spec.params:
+        if name not in by_keyword and not takes_any:
+            problems.append(f"{spec.kind} {spec.name!r}: parameter {name!r} is declared but {spec.factory!r} does not accept it")
+    for name, p in parameters.items():
+        required = p.default is inspect.Parameter.empty and p.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        )
+        if required and name not in spec.params and name not in runtime_args:
+            problems.append(f"{spec.kind} {spec.name!r}: {spec.factory!r} requires {name!r}, which no ParamSpec declares")
+    return problems

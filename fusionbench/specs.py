@@ -5,7 +5,7 @@ import path string ``"package.module:attr"`` that is imported only when a run ne
 This is why ``fusionbench plugins list`` can show fifty plugins without importing torch.
 
 Everything that changes numbers (versions, parameters, data hashes) lives in these specs so that
-run keys (see :mod:`fusionbench.runspec`) can be derived from them.
+run keys (see :mod:`fusionbench.engine.runspec`) can be derived from them.
 """
 
 from __future__ import annotations
@@ -165,6 +165,11 @@ class ModelSpec:
 
     kind = "model"
 
+    @property
+    def covered_tasks(self) -> frozenset[str]:
+        """The tasks this component is for (``fusionbench list --task``, suite membership)."""
+        return frozenset(self.tasks)
+
 
 @dataclass(frozen=True)
 class SamplerSpec:
@@ -176,6 +181,11 @@ class SamplerSpec:
     citation: str = ""
 
     kind = "sampler"
+
+    @property
+    def covered_tasks(self) -> frozenset[str]:
+        """Not task-specific: empty (``fusionbench list --task`` leaves it out)."""
+        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -205,6 +215,11 @@ class DatasetSpec:
 
     kind = "dataset"
 
+    @property
+    def covered_tasks(self) -> frozenset[str]:
+        """The tasks this component is for (``fusionbench list --task``, suite membership)."""
+        return frozenset({self.task})
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -223,6 +238,11 @@ class MetricSpec:
     description: str = ""
 
     kind = "metric"
+
+    @property
+    def covered_tasks(self) -> frozenset[str]:
+        """The tasks this component is for (``fusionbench list --task``, suite membership)."""
+        return frozenset(self.tasks)
 
 
 @dataclass(frozen=True)
@@ -262,6 +282,11 @@ class SuiteSpec:
 
     kind = "suite"
 
+    @property
+    def covered_tasks(self) -> frozenset[str]:
+        """The tasks this component is for (``fusionbench list --task``, suite membership)."""
+        return frozenset(entry.task for entry in self.entries)
+
 
 @dataclass(frozen=True)
 class ExecutorSpec:
@@ -273,6 +298,11 @@ class ExecutorSpec:
     version: str = "1"
 
     kind = "executor"
+
+    @property
+    def covered_tasks(self) -> frozenset[str]:
+        """Not task-specific: empty (``fusionbench list --task`` leaves it out)."""
+        return frozenset()
 
 
 ComponentSpec = Union[ModelSpec, SamplerSpec, DatasetSpec, MetricSpec, SuiteSpec, ExecutorSpec]

@@ -20,10 +20,11 @@ import shutil
 from pathlib import Path
 
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 from fusionbench.protocols import ModelContext
 from fusionbench.training.checkpoint import EMA_FILE, MODEL_FILE
-from fusionbench.training.shipped import NO_SHIPPED_ENV, embedded_training_datasets, shipped_checkpoints_dir
+from fusionbench.engine.planner import embedded_training_datasets
+from fusionbench.training.shipped import NO_SHIPPED_ENV, shipped_checkpoints_dir
 
 DEFAULT_CACHE = Path("fusionbench-results") / "cache"
 

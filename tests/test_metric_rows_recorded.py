@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fusionbench.cli import main
-from fusionbench.metrics.plugin import metric_specs
+from fusionbench.components.metrics import metric_specs
 
 SPECS = {s.name: s for s in metric_specs()}
 

@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
+from rich.markup import escape
 from rich.table import Table
+
+from fusionbench import settings
+
+from .common import console, registry, results_option
 
 
 def _version(dist: str) -> str:
@@ -19,9 +25,15 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def report(registry: Any, results_dir: Path | None) -> Table:
-    from ..results.store import default_results_dir
+@click.command()
+@results_option
+@click.pass_context
+def doctor(ctx: click.Context, results_dir: Path | None) -> None:
+    """Environment report: versions, devices, MLflow store, plugin health, results folder."""
+    console().print(report(registry(ctx), results_dir))
 
+
+def report(loaded: Any, results_dir: Path | None) -> Table:
     table = Table(title="fusionbench doctor", show_header=False)
     table.add_column("item")
     table.add_column("value", overflow="fold")
@@ -42,14 +54,14 @@ def report(registry: Any, results_dir: Path | None) -> Table:
         table.add_row("torch", f"[red]cannot import: {exc}[/]")
     tracking = os.environ.get("MLFLOW_TRACKING_URI") or "MLflow default (sqlite:///mlflow.db in the working directory)"
     table.add_row("mlflow store", tracking)
-    results = results_dir or default_results_dir()
+    results = settings.results_dir(results_dir)
     writable = os.access(results if results.exists() else results.parent if results.parent.exists() else Path("."), os.W_OK)
-    table.add_row("results folder", f"{results.resolve()} ({'writable' if writable else '[red]not writable[/]'})")
-    table.add_row("data root", os.environ.get("FUSIONBENCH_DATA", "not set (embedded synthetic datasets only)"))
-    table.add_row("weights folder", os.environ.get("FUSIONBENCH_WEIGHTS", "not set"))
-    for status in registry.statuses:
-        state = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(status.state, f"[red]broken[/]: {status.short_error}")
-        table.add_row(f"plugin {status.name}", f"{status.dist} {status.version} {state}")
-    for conflict in registry.conflicts:
-        table.add_row("[yellow]conflict[/]", conflict.message())
+    table.add_row("results folder", f"{escape(str(results.resolve()))} ({'writable' if writable else '[red]not writable[/]'})")
+    table.add_row("data root", escape(str(settings.data_root() or "not set (embedded synthetic datasets only)")))
+    table.add_row("weights folder", escape(str(settings.weights_dir() or "not set")))
+    for status in loaded.statuses:
+        state = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(status.state, f"[red]broken[/]: {escape(status.short_error)}")
+        table.add_row(f"plugin {escape(status.name)}", f"{escape(status.dist)} {escape(status.version)} {state}")
+    for conflict in loaded.conflicts:
+        table.add_row("[yellow]conflict[/]", escape(conflict.message()))
     return table

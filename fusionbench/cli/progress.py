@@ -7,9 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ..executors.base import Event, JobFinished, JobProgress, JobStarted
+from fusionbench.engine.executors.base import Event, JobFinished, JobProgress, JobStarted
 from ..results.records import RunRecord
-from ..runner import Listener
+from fusionbench.engine.runner import Listener
 
 
 class RichListener:

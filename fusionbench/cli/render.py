@@ -11,9 +11,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..planner import Plan
-from ..results.formats import board_grid, board_text
-from ..plugins import Registered, Registry
+from fusionbench.engine.planner import Plan
+from fusionbench.results.render.text import board_grid, board_text
+from fusionbench.registry import Registered, Registry
+from fusionbench.specs import DatasetSpec, MetricSpec
 
 
 def plugins_table(registry: Registry) -> Table:
@@ -33,19 +34,16 @@ def plugins_table(registry: Registry) -> Table:
 
 
 def _spec_summary(spec: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"name": spec.name, "version": getattr(spec, "version", "")}
-    if hasattr(spec, "tasks"):
-        row["tasks"] = ",".join(sorted(spec.tasks))
-    if hasattr(spec, "task"):
-        row["tasks"] = spec.task
+    row: dict[str, Any] = {"name": spec.name, "version": spec.version}
+    if spec.covered_tasks:
+        row["tasks"] = ",".join(sorted(spec.covered_tasks))
+    if isinstance(spec, DatasetSpec):
         row["protocol"] = spec.protocol
         row["synthetic"] = spec.synthetic
-    if hasattr(spec, "higher_is_better"):
+    if isinstance(spec, MetricSpec):
         row["direction"] = "higher" if spec.higher_is_better else "lower"
         row["reference"] = spec.requires_reference
-    if hasattr(spec, "entries"):
-        row["tasks"] = ",".join(sorted({e.task for e in spec.entries}))
-    row["description"] = getattr(spec, "description", "")
+    row["description"] = spec.description
     return row
 
 
@@ -153,7 +151,7 @@ def print_skips(console: Console, plan: Plan, verbose: bool) -> None:
             table.add_row(escape(skip.model), escape(skip.dataset), escape(reason))  # paths may hold [brackets]
         console.print(table)
     else:
-        reasons = Counter(_reason_class(s.reason) for s in plan.skipped)
+        reasons = Counter(s.cause.value for s in plan.skipped)
         text = "; ".join(f"{n} {reason}" for reason, n in reasons.most_common())
         console.print(f"[dim]skipped {len(plan.skipped)} model/dataset pairs ({text}); --show-skipped lists them[/]")
     for (dataset, reason), models in per_dataset.items():
@@ -163,32 +161,13 @@ def print_skips(console: Console, plan: Plan, verbose: bool) -> None:
 
 
 def dataset_reasons(skipped: Iterable[Any]) -> dict[tuple[str, str], list[str]]:
-    """The skip reasons that concern a dataset as a whole, once each: ``{(dataset, reason): models}``.
-
-    A reason is the dataset's when it reads as missing data (:func:`_reason_class`), when it is
-    phrased about the dataset (``dataset 'x' ...``, as every first-party reader and the planner's
-    "cannot be opened" are), or when two or more models were skipped on that dataset for exactly
-    the same text (a third-party dataset's own wording) — unless the text names one of those
-    models (``model 'x' does not do ...`` is about the pair).
-    """
-    groups: dict[tuple[str, str], list[str]] = {}
-    for skip in skipped:
-        groups.setdefault((skip.dataset, skip.reason), []).append(skip.model)
+    """The skip reasons that concern a dataset as a whole (``SkipCause.dataset_wide``), once
+    each: ``{(dataset, reason): models}``."""
     out: dict[tuple[str, str], list[str]] = {}
-    for (dataset, reason), models in groups.items():
-        about_dataset = reason.lstrip().startswith((f"dataset {dataset!r}", f"dataset {dataset} "))
-        names_model = any(repr(m) in reason for m in models)
-        if about_dataset or (not names_model and (_reason_class(reason) == "data not present" or len(set(models)) > 1)):
-            out[(dataset, reason)] = models
+    for skip in skipped:
+        if skip.cause.dataset_wide:
+            out.setdefault((skip.dataset, skip.reason), []).append(skip.model)
     return out
-
-
-def _reason_class(reason: str) -> str:
-    if "does not do" in reason:
-        return "task mismatch"
-    if "not found" in reason or "absent" in reason or "unavailable" in reason.lower() or "looked" in reason:
-        return "data not present"
-    return "incompatible"
 
 
 def load_board(console: Console | None, results: Path, suite: str | None) -> tuple[Any, Any]:
@@ -226,7 +205,7 @@ def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: s
 
 def _rich_board(board: Any, suite: str, dataset: str) -> Table:
     header, rows = board_grid(board, dataset, lambda text: f"[bold]{text}[/]")
-    synthetic = " [synthetic data]" if dataset.startswith("synthetic-") else ""
+    synthetic = " \\[synthetic data]" if board.is_synthetic(dataset) else ""
     table = Table(title=f"{suite} / {dataset}{synthetic}")
     for index, title in enumerate(header):
         table.add_column(title, justify="left" if index < 2 else "right", no_wrap=index > 0)

@@ -1,7 +1,7 @@
 """Datasets: readers for the real benchmark formats, Wald-protocol simulation, embedded defaults.
 
 Importing this package is cheap on purpose (no h5py, scipy, torch): the plugin module
-:mod:`fusionbench.datasets.plugin` lives here and is imported by ``fusionbench plugins list``.
+:mod:`fusionbench.components.datasets` lives here and is imported by ``fusionbench plugins list``.
 Readers are imported only when a dataset's lazy factory is called.
 
 Modules, one job each:

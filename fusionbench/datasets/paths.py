@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .. import settings
 from ..errors import DatasetUnavailable
 
 ENV_VAR = "FUSIONBENCH_DATA"
@@ -20,12 +21,7 @@ def resolve_data_root(root: str | os.PathLike[str] | None = None) -> Path | None
     ``~`` is expanded; the path is not required to exist (the caller reports a missing folder
     together with what it expected to find there).
     """
-    if root is not None and str(root) != "":
-        return Path(root).expanduser()
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return None
+    return settings.data_root(Path(root) if root is not None and str(root) != "" else None)
 
 
 def describe_root(root: Path | None) -> str:

@@ -23,6 +23,11 @@ class Leaderboard:
     def datasets(self) -> list[str]:
         return sorted(self.table["dataset"].unique()) if not self.table.empty else []
 
+    def is_synthetic(self, dataset: str) -> bool:
+        """Whether ``dataset`` is generated data (recorded from ``DatasetSpec.synthetic``)."""
+        sub = self.table[self.table["dataset"] == dataset]
+        return bool(sub["synthetic"].any()) if not sub.empty else False
+
     def metrics_for(self, dataset: str) -> list[str]:
         sub = self.table[self.table["dataset"] == dataset]
         return list(dict.fromkeys(sub.sort_values("metric_order")["metric"]))
@@ -43,6 +48,15 @@ def _bracket(params_json: str) -> str:
 
     params = json.loads(params_json)
     return "[" + ",".join(f"{k}={params[k]}" for k in sorted(params)) + "]"
+
+
+def _synthetic(group: pd.DataFrame, dataset: str) -> bool:
+    """``DatasetSpec.synthetic`` as recorded with the scores; files written before schema v2 did
+    not record it, and for them the embedded datasets' ``synthetic-`` prefix is the only clue."""
+    recorded = group["dataset_synthetic"].dropna() if "dataset_synthetic" in group else pd.Series(dtype=bool)
+    if not recorded.empty:
+        return bool(recorded.any())
+    return dataset.startswith("synthetic-")
 
 
 def build_leaderboard(scores: pd.DataFrame) -> Leaderboard:
@@ -79,7 +93,7 @@ def build_leaderboard(scores: pd.DataFrame) -> Leaderboard:
                     "n_images": int(group["image_id"].nunique()),
                     "n_seeds": int(per_seed.size),
                     "comparable": comparable,
-                    "synthetic": dataset.startswith("synthetic-"),
+                    "synthetic": _synthetic(group, dataset),
                 }
             )
     table = pd.DataFrame(rows)

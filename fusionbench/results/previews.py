@@ -8,11 +8,12 @@ way and differences between methods are visible rather than normalised away.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from .store import safe_name, write_bytes_atomic
 
 DEFAULT_RGB = {8: (4, 2, 1), 4: (2, 1, 0), 3: (0, 1, 2)}
 
@@ -56,15 +57,8 @@ def png_bytes(rgb: np.ndarray, max_side: int = 256) -> bytes:
     return buffer.getvalue()
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def preview_dir(results: Path, suite: str, run_key: str) -> Path:
-    return results / "previews" / f"suite={suite}" / run_key
+    return results / "previews" / f"suite={safe_name(suite)}" / run_key
 
 
 def save_preview(
@@ -82,11 +76,11 @@ def save_preview(
     basis = reference if reference is not None and reference.shape == pred.shape else pred
     limits = stretch_limits(basis, bands)
     folder = preview_dir(results, suite, run_key)
-    path = folder / f"{_safe(image_id)}.png"
+    path = folder / f"{safe_name(image_id)}.png"
     write_bytes_atomic(path, png_bytes(to_uint8(pred, bands, limits)))
     if reference is not None and reference.shape == pred.shape:
-        write_bytes_atomic(folder / f"{_safe(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits)))
-        write_bytes_atomic(folder / f"{_safe(image_id)}.error.png", png_bytes(error_map(pred, reference, max_value)))
+        write_bytes_atomic(folder / f"{safe_name(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits)))
+        write_bytes_atomic(folder / f"{safe_name(image_id)}.error.png", png_bytes(error_map(pred, reference, max_value)))
     return path
 
 
@@ -100,7 +94,3 @@ def error_map(pred: np.ndarray, reference: np.ndarray, max_value: float) -> np.n
     scaled = np.clip(error / (ERROR_MAP_FRACTION * max_value), 0.0, 1.0)
     grey = np.round(scaled * 255.0).astype(np.uint8)
     return np.repeat(grey[:, :, None], 3, axis=2)
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .schema import METADATA_KEY, RUNS_SCHEMA, SCORES_SCHEMA
-from .store import _safe, parse_run_file
+from .store import parse_run_file, safe_name
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def read_runs(results: Path, suite: str | None = None, report: ReadReport | None = None) -> pd.DataFrame:
     report = report or ReadReport()
-    folder = results / "runs" / (f"suite={_safe(suite)}" if suite else "")
+    folder = results / "runs" / (f"suite={safe_name(suite)}" if suite else "")
     return _read_tables(folder, RUNS_SCHEMA, report).to_pandas()
 
 
@@ -77,7 +77,7 @@ def read_scores(
 ) -> pd.DataFrame:
     """Per-image scores of each run's latest attempt; with ``only_ok``, of successful runs only."""
     report = report or ReadReport()
-    folder = results / "scores" / (f"suite={_safe(suite)}" if suite else "")
+    folder = results / "scores" / (f"suite={safe_name(suite)}" if suite else "")
     scores = _read_tables(folder, SCORES_SCHEMA, report).to_pandas()
     if scores.empty:
         return scores

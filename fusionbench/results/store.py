@@ -15,30 +15,35 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import settings
 from ..errors import ResultsError
 
-DEFAULT_RESULTS_DIR = "fusionbench-results"
+DEFAULT_RESULTS_DIR = settings.DEFAULT_RESULTS_DIR
 _FILE = re.compile(r"^run-(?P<key>[0-9a-f]+)-a(?P<attempt>\d+)\.parquet$")
 
 
 def default_results_dir() -> Path:
-    return Path(os.environ.get("FUSIONBENCH_RESULTS", DEFAULT_RESULTS_DIR))
+    """``$FUSIONBENCH_RESULTS`` or ``./fusionbench-results`` (see :mod:`fusionbench.settings`)."""
+    return settings.results_dir()
 
 
-def _safe(part: str) -> str:
+def safe_name(part: str) -> str:
+    """A user- or plugin-given name as one path component: every character outside
+    ``[A-Za-z0-9_.-]`` becomes ``_`` (the one rule for every file and folder name we derive)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", part)
 
 
 def scores_path(results: Path, suite: str, task: str, run_key: str, attempt: int) -> Path:
-    return results / "scores" / f"suite={_safe(suite)}" / f"task={_safe(task)}" / f"run-{run_key}-a{attempt}.parquet"
+    return results / "scores" / f"suite={safe_name(suite)}" / f"task={safe_name(task)}" / f"run-{run_key}-a{attempt}.parquet"
 
 
 def runs_path(results: Path, suite: str, run_key: str, attempt: int) -> Path:
-    return results / "runs" / f"suite={_safe(suite)}" / f"run-{run_key}-a{attempt}.parquet"
+    return results / "runs" / f"suite={safe_name(suite)}" / f"run-{run_key}-a{attempt}.parquet"
 
 
 def parse_run_file(path: Path) -> tuple[str, int] | None:
@@ -47,11 +52,23 @@ def parse_run_file(path: Path) -> tuple[str, int] | None:
 
 
 def write_table_atomic(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` so that the file either appears whole or not at all."""
+    """Write ``table`` as Parquet to ``path`` so that the file either appears whole or not at all."""
+    return _write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all (previews, exported leaderboards)."""
+    return _write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
+    """The one atomic-write routine: a dot-prefixed temporary file in the target folder, fsynced,
+    then ``os.replace``d into place; on any failure the temporary file is removed."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, tmp)
+        write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

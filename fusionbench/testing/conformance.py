@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ..errors import DatasetUnavailable, FusionbenchError
-from ..lazy import build, resolve
-from ..plugins import load_registry
+from ..lazy import build, resolve, signature_problems
+from fusionbench.registry import load_registry
 from ..protocols import FusionBatch, ModelContext
 from ..tasks import get_task
 from .synthetic import synthetic_batch, synthetic_card
@@ -151,3 +151,17 @@ def test_factories_resolve(fb_plugin_name):
             if entry.plugin == fb_plugin_name:
                 resolve(entry.spec.factory)
     importlib.invalidate_caches()
+
+
+def test_factory_signatures_match_their_parameters(fb_plugin_name):
+    """Every declared ParamSpec is accepted by its factory, and every argument the factory needs
+    is declared (datasets also get ``root``)."""
+    registry = load_registry()
+    problems = [
+        problem
+        for kind in ("model", "metric", "dataset", "sampler")
+        for entry in registry.all(kind)
+        if entry.plugin == fb_plugin_name
+        for problem in signature_problems(entry.spec, runtime_args=("root",) if kind == "dataset" else ())
+    ]
+    assert problems == [], "\n".join(problems)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from .. import settings
 
 REQUIRE_ENV = "FUSIONBENCH_REQUIRE_SHARED_DATA"
 
@@ -17,6 +18,6 @@ def shared_data_dir(repo_root: Path) -> Path:
     if folder.is_dir():
         return folder
     message = f"shared data folder {folder} is absent"
-    if os.environ.get(REQUIRE_ENV) == "1":
+    if settings.require_shared_data():
         pytest.fail(f"{message} and {REQUIRE_ENV}=1", pytrace=False)
     pytest.skip(f"{message} (set {REQUIRE_ENV}=1 to make this an error)")

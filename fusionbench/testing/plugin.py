@@ -25,7 +25,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, kind in wanted.items():
         if fixture not in metafunc.fixturenames:
             continue
-        from ..plugins import load_registry
+        from fusionbench.registry import load_registry
 
         plugins = _selected(metafunc.config)
         registry = load_registry()

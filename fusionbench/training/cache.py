@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from ..runspec import canonical_json, sha256_hex
+from ..canonical import canonical_json, sha256_hex
 from .checkpoint import is_complete
 
 KEY_LENGTH = 24

@@ -18,11 +18,11 @@ so a reduced- and a full-resolution run of the same model share one checkpoint.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
 from ..errors import FusionbenchError
+from ..weights import locate, search_path
 from .api import TrainRequest
 from .cache import CheckpointCache, content_key
 from .checkpoint import CheckpointError, is_complete
@@ -36,25 +36,20 @@ divided by ``max_value``."""
 
 
 def checkpoint_candidates(name: str, cache_dir: Path) -> list[Path]:
-    """Where a checkpoint name is looked for (mirrors the built-in weights resolver, which only
-    returns files; checkpoints are usually directories)."""
-    base = Path(name.split("://", 1)[-1]).name
-    candidates = [Path(name).expanduser()]
-    for folder in filter(None, [os.environ.get("FUSIONBENCH_WEIGHTS"), str(cache_dir)]):
-        candidates.append(Path(folder).expanduser() / base)
-    return candidates
+    """Where a checkpoint name is looked for: :func:`fusionbench.weights.search_path` (kept
+    under this name for plugins written against earlier releases)."""
+    return search_path(name, cache_dir)
 
 
 def find_checkpoint(checkpoint: str, context: Any, *, label: str, model: str) -> Path:
     """The checkpoint ``checkpoint`` names: whatever a weights-resolver plugin finds, else the
-    first existing path among :func:`checkpoint_candidates`. Raises :class:`CheckpointError`
-    listing where it looked."""
+    first existing place on :func:`fusionbench.weights.search_path` (the same search the planner
+    keys runs by). Raises :class:`CheckpointError` listing where it looked."""
     found = context.resolve_weights(checkpoint, "")
-    candidates = checkpoint_candidates(checkpoint, Path(context.cache_dir))
     if found is None:
-        found = next((c for c in candidates if c.exists()), None)
+        found = locate(checkpoint, Path(context.cache_dir))
     if found is None:
-        looked = ", ".join(str(c) for c in candidates)
+        looked = ", ".join(str(c) for c in search_path(checkpoint, Path(context.cache_dir)))
         raise CheckpointError(
             f"{label} checkpoint {checkpoint!r} not found; looked at: {looked} (and any weights-resolver plugin). "
             f"Set FUSIONBENCH_WEIGHTS or give a path; train one with `fusionbench train {model}`"

@@ -11,10 +11,10 @@ each plugin's ``test_shipped_checkpoints`` fails when the code no longer produce
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Any
+
+from .. import settings
 
 NO_SHIPPED_ENV = "FUSIONBENCH_NO_SHIPPED_CHECKPOINTS"
 
@@ -25,7 +25,7 @@ def use_shipped_checkpoints() -> bool:
     very recipe, data and code version the key names (the key is checked against the shipped
     ``cache_key.json``); they only save the CPU-minutes of training them again. Set
     ``FUSIONBENCH_NO_SHIPPED_CHECKPOINTS=1`` to train anyway (e.g. to check reproducibility)."""
-    return os.environ.get(NO_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes", "on"}
+    return settings.use_shipped_checkpoints()
 
 
 def shipped_checkpoints_dir(model_class: type) -> Path:
@@ -33,18 +33,3 @@ def shipped_checkpoints_dir(model_class: type) -> Path:
     that defines ``model_class`` (one folder per content key)."""
     module_file = getattr(sys.modules[model_class.__module__], "__file__", None) or "."
     return Path(module_file).resolve().parent / "weights" / "self-trained"
-
-
-def embedded_training_datasets(registry: Any, model_name: str) -> list[str]:
-    """The embedded (synthetic) datasets ``model_name`` trains on in the default suites: the
-    datasets of its planned runs, full-resolution ones replaced by their training twin."""
-    from ..planner import Selection, plan_suite
-    from ..suites import DEFAULT_SUITES
-
-    names: set[str] = set()
-    for suite in DEFAULT_SUITES:
-        for run in plan_suite(registry, suite.name, models=[Selection(model_name)]).runs:
-            spec = registry.get("dataset", run.dataset.name).spec
-            if spec.synthetic:
-                names.add(spec.train_from or spec.name)
-    return sorted(names)

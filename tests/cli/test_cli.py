@@ -194,9 +194,9 @@ def test_the_sweep_bar_counts_a_retried_run_once_more_instead_of_running_past_it
     from rich.console import Console
 
     from fusionbench.cli.progress import RichListener
-    from fusionbench.executors.base import Job, JobFinished, JobStarted
+    from fusionbench.engine.executors.base import Job, JobFinished, JobStarted
     from fusionbench.results.records import RunOutcome, SessionInfo
-    from fusionbench.runspec import ComponentRef, RunSpec
+    from fusionbench.engine.runspec import ComponentRef, RunSpec
 
     run = RunSpec(
         suite="s", suite_version="1", task="pansharpening", protocol="reduced", dataset=ComponentRef("dataset", "d"),

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from fusionbench.datasets.plugin import all_specs
+from fusionbench.components.datasets import all_specs
 from fusionbench.datasets.simulate import resimulation_error
 from fusionbench.datasets.synthetic import SyntheticDataset, openers
 from fusionbench.datasets.synthetic_catalog import SYNTHETIC

@@ -19,7 +19,7 @@ from fusionbench.datasets.pancollection import open_custom_fr, open_custom_rr
 from fusionbench.datasets.scenes import read_mat_scene
 from fusionbench.datasets.writers import write_hsi_h5, write_mat_scene, write_pancollection_h5
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 
 PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -12,7 +12,7 @@ from fusionbench.diffusion.objectives import diffusion_loss
 from fusionbench.diffusion.samplers import DDIMSampler, DDPMSampler, DPMSolverPP2MSampler
 from fusionbench.diffusion.schedules import cosine_schedule
 from fusionbench.lazy import build
-from fusionbench.planner import resolve_params
+from fusionbench.engine.planner import resolve_params
 
 
 @pytest.mark.parametrize("kind", ["x0", "eps", "v"])
@@ -72,12 +72,12 @@ def test_unknown_loss():
 
 
 def test_hook_module_is_import_light():
-    code = "import sys, fusionbench.diffusion.plugin, fusionbench.diffusion, fusionbench.training; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, fusionbench.components.samplers, fusionbench.diffusion, fusionbench.training; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_samplers_are_registered_and_built_from_their_specs():
-    from fusionbench.plugins import load_registry
+    from fusionbench.registry import load_registry
 
     registry = load_registry()
     expected = {"ddim": DDIMSampler, "ddpm": DDPMSampler, "dpmpp-2m": DPMSolverPP2MSampler}

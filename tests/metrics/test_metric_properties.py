@@ -18,7 +18,7 @@ from fusionbench.errors import MetricInputError
 from fusionbench.lazy import resolve
 from fusionbench.metrics.ivf import ImageMetric, SourceMetric
 from fusionbench.metrics.pansharpening import ERGAS, SAM
-from fusionbench.metrics.plugin import metric_specs
+from fusionbench.components.metrics import metric_specs
 from fusionbench.specs import DataCard
 
 SPECS = {s.name: s for s in metric_specs()}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fusionbench.planner import Selection, plan_suite
-from fusionbench.plugins import load_registry
-from fusionbench.results.export import export_board
-from fusionbench.runner import RunOptions, run_plan
+from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.registry import load_registry
+from fusionbench.results.render.export import export_board
+from fusionbench.engine.runner import RunOptions, run_plan
 
 CHROMIUM_ARGS = [
     "--headless",

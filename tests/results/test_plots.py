@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PIL import Image
 
-from fusionbench.planner import Selection, plan_suite
-from fusionbench.plugins import load_registry
-from fusionbench.results.plots import write_plots
+from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.registry import load_registry
+from fusionbench.results.render.plots import write_plots
 from fusionbench.results.reader import read_scores
-from fusionbench.runner import RunOptions, run_plan
+from fusionbench.engine.runner import RunOptions, run_plan
 
 
 def test_plots_and_comparison_panel(good_fixture_only, tmp_path):

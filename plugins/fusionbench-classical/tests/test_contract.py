@@ -14,7 +14,7 @@ import torch
 
 from fusionbench import FusionBatch, ModelSpec
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 from fusionbench.specs import NAME_PATTERN, DataCard
 from fusionbench_classical import plugin
 

@@ -11,7 +11,7 @@ from fusionbench import FusionBatch
 from fusionbench.imaging.interp import interp23tap
 from fusionbench.imaging.mtf import wald_degrade
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 from fusionbench.specs import DataCard
 from fusionbench_classical.mhif import CNMF, GLPHS, successive_projections
 

@@ -13,7 +13,7 @@ import warnings
 import pytest
 
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 
 METRICS = ("sam", "ergas", "q2n", "q-avg", "scc")
 METHODS = (

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from fusionbench.builtin import fusionbench_resolve_weights
+from fusionbench.components.core import fusionbench_resolve_weights
 from fusionbench.diffusion.samplers import make_sampler
 from fusionbench.diffusion.schedules import linear_schedule
 from fusionbench.errors import FusionbenchError
@@ -66,7 +66,7 @@ def _oracle_model(target_0_255: torch.Tensor, **params: str) -> DDFM:
 
 # -- registration and loading --------------------------------------------------------------------
 def test_registered_with_the_contracted_spec():
-    from fusionbench.plugins import load_registry
+    from fusionbench.registry import load_registry
 
     spec = load_registry().get("model", "ddfm").spec
     assert spec.tasks == frozenset({"ivf", "mif"}) and spec.needs_sampler

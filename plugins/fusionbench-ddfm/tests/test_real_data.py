@@ -14,7 +14,7 @@ import torch
 
 from fusionbench.diffusion.samplers import make_sampler
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 from fusionbench.protocols import FusionBatch
 from fusionbench.specs import DataCard
 

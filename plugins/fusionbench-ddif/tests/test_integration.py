@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from fusionbench.cli import cli
-from fusionbench.planner import Selection, plan_suite
-from fusionbench.plugins import load_registry
+from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.runner import RunOptions, run_plan
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench_ddif import presets
 
 

@@ -18,7 +18,7 @@ from fusionbench import FusionBatch, ModelContext
 from fusionbench.diffusion.samplers import DDIMSampler
 from fusionbench.lazy import build
 from fusionbench.metrics.pansharpening import ERGAS, SAM
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 from fusionbench_ddif.model import DDIF
 
 DATASET = "synthetic-wv3-rr"

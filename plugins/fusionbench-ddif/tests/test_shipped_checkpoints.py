@@ -9,8 +9,9 @@ from pathlib import Path
 
 from fusionbench import ModelContext
 from fusionbench.lazy import build
-from fusionbench.plugins import load_registry
-from fusionbench.training.shipped import NO_SHIPPED_ENV, embedded_training_datasets, shipped_checkpoints_dir
+from fusionbench.registry import load_registry
+from fusionbench.engine.planner import embedded_training_datasets
+from fusionbench.training.shipped import NO_SHIPPED_ENV, shipped_checkpoints_dir
 from fusionbench_ddif.model import DDIF
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fusionbench.plugins import load_registry
+from fusionbench.registry import load_registry
 from fusionbench_ssdiff.testing import context_for, open_dataset
 
 TRAIN_DATASET = "synthetic-qb-rr"

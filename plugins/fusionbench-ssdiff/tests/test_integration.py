@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from fusionbench.cli import cli
-from fusionbench.planner import Selection, plan_suite
+from fusionbench.engine.planner import Selection, plan_suite
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.runner import RunOptions, run_plan
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench_ssdiff import presets
 from fusionbench_ssdiff.testing import open_dataset
 
@@ -71,7 +71,7 @@ def test_full_res_cli_and_reduced_res_suite_share_one_checkpoint_trained_on_the_
 
 
 def test_full_resolution_without_a_training_twin_fails_with_advice(small_budget, tmp_path):
-    from fusionbench.plugins import load_registry
+    from fusionbench.registry import load_registry
 
     registry = load_registry(disabled=["mlflow"])  # a registry of this test only: it is modified below
     plan = plan_suite(registry, "full-res", models=[Selection.parse("ssdiff")], datasets=[Selection.parse("synthetic-qb-fr")], max_items=1)

@@ -11,7 +11,7 @@ import torch
 
 from fusionbench.diffusion.samplers import DDIMSampler
 from fusionbench.errors import FusionbenchError
-from fusionbench.planner import plan_suite
+from fusionbench.engine.planner import plan_suite
 from fusionbench.training.checkpoint import CheckpointError
 from fusionbench_ssdiff.model import SSDiff
 from fusionbench_ssdiff.network import NetworkConfig, SSNet

@@ -4,7 +4,8 @@ When this fails, run ``python scripts/refresh_shipped_checkpoints.py --models ss
 
 from __future__ import annotations
 
-from fusionbench.training.shipped import NO_SHIPPED_ENV, embedded_training_datasets, shipped_checkpoints_dir
+from fusionbench.engine.planner import embedded_training_datasets
+from fusionbench.training.shipped import NO_SHIPPED_ENV, shipped_checkpoints_dir
 from fusionbench_ssdiff.model import SSDiff
 from fusionbench_ssdiff.testing import context_for, open_dataset
 
