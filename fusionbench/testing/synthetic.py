@@ -41,3 +41,18 @@ def synthetic_batch(task: str, size: int = 64, batch: int = 1, seed: int = 0) ->
     b = torch.rand(batch, 1, size, size, generator=g, dtype=torch.float64) * 255.0
     names = get_task(task).input_names
     return {names[0]: a, names[1]: b}, None
+
+
+def pan_stacks(n: int = 3, bands: int = 8, lr: int = 8, ratio: int = 4, seed: int = 0, max_value: float = 2047.0) -> dict[str, "np.ndarray"]:
+    """Random PanCollection-style stacks (N,C,H,W) in DN (``gt``, ``ms``, ``lms``, ``pan``), to
+    write with :func:`fusionbench.datasets.writers.write_h5_stacks` in dataset tests."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    hr = lr * ratio
+    return {
+        "gt": rng.uniform(0, max_value, (n, bands, hr, hr)),
+        "ms": rng.uniform(0, max_value, (n, bands, lr, lr)),
+        "lms": rng.uniform(0, max_value, (n, bands, hr, hr)),
+        "pan": rng.uniform(0, max_value, (n, 1, hr, hr)),
+    }

@@ -126,7 +126,7 @@ def test_check_shows_bracketed_error_text(runner: CliRunner, tmp_path: Path) -> 
 
     from fusionbench.datasets.writers import write_h5_stacks
 
-    from .conftest import pan_stacks
+    from fusionbench.testing.synthetic import pan_stacks
 
     stacks = pan_stacks(n=3)
     stacks["ms"][1, 2, 3, 3] = np.nan

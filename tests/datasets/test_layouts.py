@@ -13,7 +13,7 @@ from fusionbench.datasets import hsi, pairs, pancollection
 from fusionbench.datasets.images import read_image
 from fusionbench.datasets.writers import write_h5_stacks, write_pair_folders
 
-from .conftest import pan_stacks
+from fusionbench.testing.synthetic import pan_stacks
 
 
 def _rgb(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

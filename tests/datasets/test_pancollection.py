@@ -16,7 +16,7 @@ from fusionbench.datasets.pancollection import PanCollectionDataset, open_custom
 from fusionbench.datasets.writers import write_h5_stacks
 from fusionbench.errors import DataFormatError, DatasetUnavailable
 
-from .conftest import pan_stacks
+from fusionbench.testing.synthetic import pan_stacks
 
 
 def _write(root: Path, name: str, stacks: dict[str, np.ndarray], sensor: str = "wv3") -> Path:
