@@ -335,7 +335,7 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "ssdiff":
 
 
 # ==================================================================================================
-# DDFM section (owned by the DDFM plugin, issue 8; appended — the code above is unchanged).
+# DDFM section (the DDFM plugin's sampling figures).
 # Seconds per 256×256 image, 100 sampling steps.
 #
 #   python benchmarks/sampling.py ddfm                      # tiny prior on the CPU (+ paper on a GPU)

@@ -1,4 +1,4 @@
-"""Pansharpening sensor constants (spec §A.1), as the MATLAB toolbox uses them.
+"""Pansharpening sensor constants, as the MATLAB toolbox uses them.
 
 ``ms_gnyq`` are the per-band MTF gains at the MS Nyquist frequency (they set the Wald-protocol
 and D_lambda^K filters), ``pan_gnyq`` the PAN's, ``max_dn`` the value range the released data is

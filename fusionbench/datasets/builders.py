@@ -16,7 +16,7 @@ from ..protocols import FusionItem
 
 
 def upsample_23tap(ms: np.ndarray, ratio: int) -> np.ndarray:
-    """``lms`` as PanCollection makes it: ``interp23tap`` of the LR image (spec §A.3, §A.5)."""
+    """``lms`` as PanCollection makes it: ``interp23tap`` of the LR image (PanCollection's data-generation code)."""
     from ..imaging.interp import interp23tap
 
     return np.asarray(interp23tap(np.asarray(ms, dtype=np.float64), ratio), dtype=np.float64)

@@ -1,4 +1,4 @@
-"""Data cards: the constants a dataset carries so metrics and models agree (spec §A.1, §C, §D).
+"""Data cards: the constants a dataset carries so metrics and models agree.
 
 Pansharpening cards come from the single sensor table :mod:`fusionbench.sensors`; nothing here
 repeats a GNyq value. This module imports no numpy/h5py/torch, so the plugin may use it.

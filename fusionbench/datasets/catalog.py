@@ -88,7 +88,7 @@ PANCOLLECTION_CITE = (
     "IEEE GRSM 2022 (PanCollection)."
 )
 _PAN_SENSORS: dict[str, dict[str, object]] = {
-    # sensor -> (max DN, bands, has training set); constants in fusionbench.sensors (spec §A.1)
+    # sensor -> (max DN, bands, has training set); constants in fusionbench.sensors
     "wv3": {"S": "WV3", "max": 2047.0, "bands": 8, "train": True, "n_train": 9714},
     "qb": {"S": "QB", "max": 2047.0, "bands": 4, "train": True, "n_train": 17139},
     "gf2": {"S": "GF2", "max": 1023.0, "bands": 4, "train": True, "n_train": 19809},

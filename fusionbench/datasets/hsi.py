@@ -1,4 +1,4 @@
-"""CAVE / Harvard MS–HS fusion (MHIF) HDF5 readers (spec §C.1).
+"""CAVE / Harvard MS–HS fusion (MHIF) HDF5 readers (the layouts of Deng's group's MHIF releases).
 
 The Deng-group files (PSRT, DDIF, Efficient-MIF) hold float stacks ``GT`` (N,31,H,W), ``LRHSI``
 (N,31,h,w), ``RGB`` (N,3,H,W) and ``HSI_up`` (N,31,H,W), values in [0, 1]. Items map them to the

@@ -1,6 +1,6 @@
 """Image files to the arrays IVF/MIF models fuse: luminance (Y) plus, for colour sources, CbCr.
 
-The field fuses only luminance (spec §D.2): a colour visible (or PET/SPECT) image is converted to
+The field fuses only luminance (as the CDDFuse/DDFM evaluation code does): a colour visible (or PET/SPECT) image is converted to
 OpenCV's full-range YCrCb (:func:`fusionbench.imaging.color.rgb_to_ycrcb`, 8-bit offset 128), Y
 goes to the model, and Cb/Cr are kept so the fused Y can be turned back into colour with
 :func:`restore_colour`. Grey images stored as three equal channels (TNO, LLVIP IR, Harvard MRI)

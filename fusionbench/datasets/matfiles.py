@@ -3,7 +3,7 @@
 Both paths return the same thing — a dict of NumPy arrays in MATLAB's axis order (H×W×C) and
 Python strings for char arrays — so callers never care which version a file is. The v7.3 path
 reverses the axes h5py reports (MATLAB writes column-major: a MATLAB ``H×W×C`` array appears to
-h5py as ``C×W×H``), see spec §0 ``h5read``.
+h5py as ``C×W×H``), as MATLAB's ``h5read`` returns them transposed).
 """
 
 from __future__ import annotations

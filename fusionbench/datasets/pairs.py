@@ -1,4 +1,4 @@
-"""IVF/MIF image-pair folders: MSRS, TNO, RoadScene, M3FD, LLVIP, VIFB, Harvard medical (spec §D.1).
+"""IVF/MIF image-pair folders: MSRS, TNO, RoadScene, M3FD, LLVIP, VIFB, Harvard medical.
 
 A dataset split is two folders whose images pair up by file stem (``ir/00024N.png`` with
 ``vi/00024N.png``; extensions may differ). Pairing is strict: an image without its partner, or two

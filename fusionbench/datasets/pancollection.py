@@ -1,4 +1,4 @@
-"""PanCollection HDF5 readers (spec §A.2–A.3): WV3, WV2, QB, GF2; reduced and full resolution.
+"""PanCollection HDF5 readers (https://github.com/liangjiandeng/PanCollection): WV3, WV2, QB, GF2; reduced and full resolution.
 
 Files hold float64 stacks ``gt`` (N,C,H,W; reduced resolution only), ``ms`` (N,C,h,w), ``lms``
 (N,C,H,W) and ``pan`` (N,1,H,W) in raw DN (0..2047, GF2 0..1023). They are read lazily, one

@@ -3,7 +3,7 @@
 Wald's protocol evaluates at a scale where a reference exists: degrade MS and PAN by the
 resolution ratio, fuse the degraded pair, and compare with the original MS. How the degradation
 is done decides whether simulated data match the field's released data, so this module only
-*composes* the verified primitives of :mod:`fusionbench.imaging` (spec §A.4):
+*composes* the verified primitives of :mod:`fusionbench.imaging` (Wald's protocol as the Pansharpening Toolbox's ``MTF.m`` / ``resize_images.m`` implement it):
 
 - MS: each band filtered with the sensor's MTF-matched 41×41 kernel (GNyq per band, replicate
   borders, kernel not renormalised), then decimated keeping 0-based rows/cols 2, 6, 10, …
@@ -11,7 +11,7 @@ is done decides whether simulated data match the field's released data, so this 
   samples to ~1e-11 DN.
 - PAN: the toolbox's ``imresize(PAN, 1/r)`` (antialiased bicubic) by default, or the MTF-matched
   PAN filter (``pan_mode="mtf"``, as Z-PNN's pipeline does); which one produced each PanCollection
-  file is not known (spec §H.2), so the choice is recorded in the item's extras.
+  file is not known, so the choice is recorded in the item's extras.
 - ``lms``: the 23-tap interpolator of the degraded MS, as PanCollection's ``lms``.
 """
 
@@ -55,7 +55,7 @@ class WaldConfig:
 
 
 def degrade_ms(ms: np.ndarray, gnyq: Sequence[float] | float, ratio: int, kernel_size: int = 41) -> np.ndarray:
-    """MTF-filter each band of ``ms`` (C,H,W) and decimate by ``ratio`` (spec §A.4 steps 1–4)."""
+    """MTF-filter each band of ``ms`` (C,H,W) and decimate by ``ratio`` (MTF-matched Gaussian, then decimation)."""
     from ..imaging.mtf import wald_degrade
 
     return np.asarray(wald_degrade(np.asarray(ms, dtype=np.float64), gnyq, ratio, kernel_size), dtype=np.float64)
@@ -124,10 +124,10 @@ def simulate_reduced_item(
 
 
 def resimulation_error(gt: np.ndarray, ms: np.ndarray, gnyq: Sequence[float] | float, ratio: int) -> float:
-    """Max |wald_degrade(gt) − ms| in the data's units: ~1e-11 when ``ms`` was made from ``gt`` by §A.4.
+    """Max |wald_degrade(gt) − ms| in the data's units: ~1e-11 when ``ms`` was made from ``gt`` by Wald's protocol.
 
     A large value means a different filter, a wrong GNyq, or a decimation phase error (the known
-    defect of some QB training patches, spec §A.3).
+    defect of some QB training patches).
     """
     sim = degrade_ms(gt, gnyq, ratio)
     ms = np.asarray(ms, dtype=np.float64)

@@ -46,7 +46,7 @@ def write_pancollection_h5(path: str | Path, items: Iterable[FusionItem], protoc
 
 RGB_ORDERS = ("rgb", "bgr")
 LAYOUT_RGB_ORDER = {"cave": "bgr", "harvard": "rgb"}
-"""The channel order each Deng-group MHIF layout stores ``RGB`` in (spec §C.1), as the readers label it."""
+"""The channel order each Deng-group MHIF layout stores ``RGB`` in, as the readers label it."""
 
 
 def write_hsi_h5(path: str | Path, items: Iterable[FusionItem], *, rgb_order: str | None = None) -> Path:

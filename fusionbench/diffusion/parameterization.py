@@ -1,4 +1,4 @@
-"""What the network predicts — ε, x0 or v — and the exact conversions between them (models.md §1.5).
+"""What the network predicts — ε, x0 or v — and the exact conversions between them (Salimans & Ho 2022 for v).
 
 With x_t = sqrt(ᾱ) x0 + sqrt(1-ᾱ) ε:
 

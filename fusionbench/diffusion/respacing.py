@@ -1,4 +1,4 @@
-"""Timestep respacing: sample with a subset of the training timesteps (models.md §1.5).
+"""Timestep respacing: sample with a subset of the training timesteps (Nichol & Dhariwal 2021, improved-diffusion's ``space_timesteps``).
 
 Two rules exist in the codebases we re-implement, both from guided/improved-diffusion:
 

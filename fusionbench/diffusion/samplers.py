@@ -1,6 +1,6 @@
 """Samplers any diffusion model can be run with: DDPM ancestral, DDIM, DPM-Solver++(2M).
 
-The split (design.md, "Models"): a *model* wraps its network in a :class:`Denoiser` — the network
+The split: a *model* wraps its network in a :class:`Denoiser` — the network
 call, the schedule it was trained with, what it predicts (ε / x0 / v) and which time value it
 expects — and a *sampler* (built by the core from its ``SamplerSpec`` with ``steps``, ``eta``,
 ``respacing``…) turns that into a sample::
@@ -37,7 +37,7 @@ TIME_INPUTS = ("original", "index", "scaled")
 * ``original`` — the original training timestep of the step (correct; guided-diffusion without
   rescaling);
 * ``index`` — the position in the respaced schedule (0 … steps-1): the released Dif-PAN and SSDiff
-  code does this at inference (models.md §2.7 quirk 1, §3.6 quirk A);
+  code does this at inference (see docs/diffusion.md and docs/ssdiff.md);
 * ``scaled`` — original · 1000 / T (guided-diffusion ``rescale_timesteps=True``).
 """
 

@@ -4,7 +4,7 @@ A :class:`NoiseSchedule` is stored as ``alphas_cumprod`` (ᾱ) plus, for every p
 *original* training timestep it stands for. A full training schedule has ``timesteps = 0..T-1``;
 a respaced one (see :mod:`.respacing`) keeps a subset, e.g. ``0, 20, …, 480``. Keeping ᾱ (not β)
 as the primary quantity makes respacing exact: the β of a respaced step is re-derived as
-``1 - ᾱ_k / ᾱ_prev``, which is the guided/improved-diffusion convention (models.md §1.5).
+``1 - ᾱ_k / ᾱ_prev``, which is the guided/improved-diffusion convention (Nichol & Dhariwal 2021).
 
 Everything is float64 on the CPU: schedules are tiny, and float32 ᾱ near 1 loses the precision
 that ε ↔ x0 conversions at small t depend on. Samplers read Python floats out of it.

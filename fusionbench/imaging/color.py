@@ -1,4 +1,4 @@
-"""Colour conversions used by IVF/MIF data handling and metrics (spec §0, §D.2, §D.3).
+"""Colour conversions used by IVF/MIF data handling and metrics (MATLAB's ``rgb2ycbcr``/``rgb2gray`` and OpenCV's conversions, as the evaluators use them).
 
 Three different "grey" conventions coexist in the field and change metric values:
 

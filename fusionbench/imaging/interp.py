@@ -1,4 +1,4 @@
-"""The toolbox's 23-tap polynomial interpolator ``interp23tap`` (spec §A.5).
+"""The toolbox's 23-tap polynomial interpolator ``interp23tap`` (Pansharpening Toolbox ``interp23tap.m``).
 
 It produces PanCollection's ``lms`` (MS at PAN size), the low-pass PAN inside D_s, and the EXP
 baseline. Each x2 stage zero-stuffs the image and filters rows and columns with a separable

@@ -1,4 +1,4 @@
-"""MATLAB-exact imaging helpers (spec §0).
+"""MATLAB-exact imaging helpers (``imresize``, ``imfilter`` borders, ``round``, ``fspecial``).
 
 The reference metric and simulation code of the field is MATLAB. Agreement to 1e-6 hinges on a
 few semantics that Python libraries get subtly "wrong": rounding half away from zero, saturating

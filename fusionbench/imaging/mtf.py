@@ -1,4 +1,4 @@
-"""Sensor MTF filters and the Wald-protocol degradation (spec §A.4, verified on real data).
+"""Sensor MTF filters and the Wald-protocol degradation (Pansharpening Toolbox ``MTF.m``; verified on real data).
 
 The pansharpening toolbox simulates reduced-resolution data, and D_lambda^K measures spectral
 distortion, by filtering each band with a Gaussian whose gain at the Nyquist frequency equals the

@@ -10,7 +10,7 @@ AMP_MODES = ("auto", "bf16", "fp16", "off")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. Defaults are generic; model presets set their own (DDIF: models.md §2.6).
+    """One training run. Defaults are generic; model presets set their own (DDIF: see plugins/fusionbench-ddif/README.md).
 
     ``ema_start``: the EMA copy *follows* the online weights until this many optimizer steps and
     averages afterwards (Dif-PAN: 20,000); ``ema_decay=None`` disables the EMA. ``amp="auto"``
