@@ -27,7 +27,8 @@ from fusionbench.tasks import get_task
 ProgressFn = Callable[[int, int | None], None]
 
 
-def _card_from(mapping: Mapping[str, Any]) -> DataCard:
+def card_from(mapping: Mapping[str, Any]) -> DataCard:
+    """The DataCard recorded in a run spec (``RunSpec.card``), rebuilt."""
     data = dict(mapping)
     gnyq = data.get("mtf_gnyq")
     return DataCard(
@@ -108,9 +109,9 @@ def execute_run(
         )
         outcome.scores_path = str(path)
     except InvalidModelOutput as exc:
-        _fail(outcome, "invalid_output", exc)
+        fail_outcome(outcome, "invalid_output", exc)
     except Exception as exc:  # noqa: BLE001 - a plugin's error fails its run only
-        _fail(outcome, "failed", exc)
+        fail_outcome(outcome, "failed", exc)
     outcome.wall_s = time.perf_counter() - t0
     outcome.finished_at = utc_now()
     outcome.peak_mem_mb = _peak_mem_mb(config.device)
@@ -128,7 +129,8 @@ def _peak_mem_mb(device: str) -> float | None:
         return None
 
 
-def _fail(outcome: RunOutcome, status: str, exc: BaseException) -> None:
+def fail_outcome(outcome: RunOutcome, status: str, exc: BaseException) -> None:
+    """Mark ``outcome`` failed with ``exc`` (traceback kept unless it is one of our clean errors)."""
     outcome.status = status
     outcome.error_type = type(exc).__name__
     outcome.error_message = str(exc)
@@ -156,7 +158,7 @@ def _fuse_and_score(
             f"dataset {run.dataset.name!r} changed since the run was planned "
             f"(hash {data_hash[:12]} != {run.data_sha256[:12]}); plan again"
         )
-    card = _card_from(run.card) if run.card else dataset.card
+    card = card_from(run.card) if run.card else dataset.card
     model_entry = registry.get("model", run.model.lookup)
     model = build(model_entry.spec, **run.model.params)
     cache_dir = Path(config.cache_dir) if config.cache_dir else Path(config.results_dir) / "cache"

@@ -3,7 +3,9 @@
 Layout (one folder per run; the method label is the leaderboard's)::
 
     DIR/<suite>/<dataset>/<method label>[-s<seed>][-r<repetition>]/
-        fused.h5            pansharpening/MHIF, default: ``fused`` (N,C,H,W) float32 + ``image_ids``
+        fused.h5            pansharpening/MHIF, default: ``fused`` (N,C,H,W) float64 + ``image_ids``
+                            (float64, not float32: float32 moves metric values by ~1e-7 relative,
+                            and scoring the saved stack must give the run's values to 1e-9)
         <image id>.mat      pansharpening/MHIF with --save-outputs-format mat: ``sr`` (H,W,C) float64,
                             like the toolbox's result files
         <image id>.png      IVF/MIF: 8-bit grey, rounded half to even and clipped like the metrics'
@@ -46,9 +48,10 @@ def method_label(run: RunSpec) -> str:
 
 
 def run_outputs_dir(root: Path, run: RunSpec) -> Path:
-    """``root/<suite>/<dataset>/<method label>[-s<seed>][-r<repetition>]`` (documented above)."""
+    """``root/<suite>/<dataset>/<method label>[-s<seed>][-r<repetition>]`` (documented above); the
+    dataset's parameters are in ``outputs.json``."""
     leaf = method_label(run) + (f"-s{run.seed}" if run.seed else "") + (f"-r{run.repetition}" if run.repetition else "")
-    return Path(root) / safe_name(run.suite) / safe_name(run.dataset.label) / safe_name(leaf)
+    return Path(root) / safe_name(run.suite) / safe_name(run.dataset.name) / safe_name(leaf)
 
 
 def quantize_8bit(image: np.ndarray) -> np.ndarray:
@@ -85,7 +88,7 @@ def _h5_bytes(stack: np.ndarray, ids: list[str]) -> bytes:
 
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
-        handle.create_dataset(STACK_KEY, data=stack.astype(np.float32))
+        handle.create_dataset(STACK_KEY, data=stack.astype(np.float64))
         handle.create_dataset(IDS_KEY, data=np.array(ids, dtype=object), dtype=h5py.string_dtype())
     return buffer.getvalue()
 
@@ -132,7 +135,7 @@ class OutputWriter:
         elif self.fmt == "mat":
             self._write(f"{stem}.mat", _mat_bytes(chw))
         else:
-            self._stack.append(np.asarray(chw, dtype=np.float32))
+            self._stack.append(np.asarray(chw, dtype=np.float64))
 
     def _write(self, name: str, data: bytes) -> None:
         write_bytes_atomic(self.folder / name, data)
