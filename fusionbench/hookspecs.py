@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from fusionbench.engine.runspec import RunSpec
     from .results.records import RunRecord, SessionInfo, SessionSummary
-    from .specs import DatasetSpec, ExecutorSpec, MetricSpec, ModelSpec, SamplerSpec, SuiteSpec
+    from .specs import DatasetSpec, ExecutorSpec, MetricSpec, ModelSpec, ReportedResult, SamplerSpec, SuiteSpec
 
 hookspec = pluggy.HookspecMarker("fusionbench")
 """Marks the hook specifications below (the core's side of the contract)."""
@@ -59,6 +59,12 @@ def fusionbench_register_suites() -> "Iterable[SuiteSpec]":
 @hookspec
 def fusionbench_register_executors() -> "Iterable[ExecutorSpec]":
     """Execution backends this plugin provides."""
+
+
+@hookspec
+def fusionbench_register_reported() -> "Iterable[ReportedResult]":
+    """Numbers papers report (transcribed, not run here): shown beside measured rows, never
+    ranked with them. ``fusionbench.results.reported.read_reported_csv`` reads a packaged CSV."""
 
 
 @hookspec

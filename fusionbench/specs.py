@@ -305,6 +305,38 @@ class ExecutorSpec:
         return frozenset()
 
 
+@dataclass(frozen=True)
+class ReportedResult:
+    """One number a paper reports (``fusionbench_register_reported``): shown beside measured rows
+    in a separate block ("reported in paper, not run here"), never ranked with them.
+
+    ``metric`` is the fusionbench metric it corresponds to (``q2n`` for a paper's Q8/Q4,
+    ``ssim-fusion`` for a fusion paper's SSIM) and ``metric_as_published`` the paper's name;
+    ``model`` is the fusionbench model it reproduces ("" if none), which is what the gap
+    (measured − reported) is computed against. ``settings`` records the metric settings the paper
+    states, or ``"unstated"``; ``source_table`` and ``transcribed_by`` say where the number was
+    copied from and by whom, so every value can be checked against its source.
+    """
+
+    method: str
+    paper: str
+    year: int | None
+    dataset: str
+    protocol: str
+    metric: str
+    value: float
+    std: float | None = None
+    metric_as_published: str = ""
+    model: str = ""
+    settings: str = "unstated"
+    citation: str = ""
+    url: str = ""
+    source_table: str = ""
+    transcribed_by: str = ""
+    note: str = ""
+    provider: str = ""  # the plugin that registered it (filled in by the core)
+
+
 ComponentSpec = Union[ModelSpec, SamplerSpec, DatasetSpec, MetricSpec, SuiteSpec, ExecutorSpec]
 
 KINDS: dict[str, type] = {

@@ -1,5 +1,5 @@
 """The ``fusionbench`` command line: this module wires every command; each command group lives in
-its own module (:mod:`.run`, :mod:`.leaderboard`, :mod:`.inspect`, :mod:`.datasets`,
+its own module (:mod:`.run`, :mod:`.score`, :mod:`.leaderboard`, :mod:`.inspect`, :mod:`.datasets`,
 :mod:`.train`, :mod:`.doctor`). Plugins add more through ``fusionbench_register_commands``.
 
 Start-up imports click and the command modules only (no torch, no mlflow, no plugin): ``--help``
@@ -21,6 +21,7 @@ from .doctor import doctor
 from .inspect import info, list_components, plugins
 from .leaderboard import leaderboard
 from .run import run
+from .score import score
 from .train import train
 
 __all__ = ["cli", "main", "split_selection"]
@@ -75,7 +76,7 @@ def cli() -> None:
     """
 
 
-for _command in (plugins, list_components, info, run, leaderboard, datasets_group, train, doctor):
+for _command in (plugins, list_components, info, run, score, leaderboard, datasets_group, train, doctor):
     cli.add_command(_command)
 
 

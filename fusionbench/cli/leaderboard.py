@@ -9,7 +9,8 @@ import click
 from fusionbench import settings
 from fusionbench.errors import FusionbenchError
 
-from .common import console, results_option
+from .common import console, registry, results_option
+from .reported import leaderboard_reported
 
 
 @click.group()
@@ -19,14 +20,21 @@ def leaderboard() -> None:
 
 @leaderboard.command("show")
 @click.option("--suite", "suite_name", help="only this suite")
+@click.option("--dataset", "dataset", help="only this dataset (its published numbers are shown even before any run)")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True)
 @results_option
-def leaderboard_show(suite_name: str | None, fmt: str, results_dir: Path | None) -> None:
-    """Mean ± std per method, dataset and metric; best in bold, arrows show direction."""
+@click.pass_context
+def leaderboard_show(ctx: click.Context, suite_name: str | None, dataset: str | None, fmt: str, results_dir: Path | None) -> None:
+    """Mean ± std per method, dataset and metric; best in bold, arrows show direction; published
+    numbers of the same datasets below, in their own block (never ranked)."""
     from .render import print_leaderboard
+    from .reported import reported_for_cli
 
-    if not print_leaderboard(console(), settings.results_dir(results_dir), suite_name, fmt=fmt):
-        raise FusionbenchError("no results found; run `fusionbench run --suite reduced-res` first")
+    out = console()
+    reported = reported_for_cli(out, registry(ctx))
+    if not print_leaderboard(out, settings.results_dir(results_dir), suite_name, fmt=fmt, dataset=dataset, reported=reported):
+        where = f" for dataset {dataset!r}" if dataset else ""
+        raise FusionbenchError(f"no results found{where}; run `fusionbench run --suite reduced-res` first")
 
 
 @leaderboard.command("export")
@@ -34,11 +42,15 @@ def leaderboard_show(suite_name: str | None, fmt: str, results_dir: Path | None)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "html", "parquet"]), required=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="file to write")
 @results_option
-def leaderboard_export(suite_name: str, fmt: str, out: Path, results_dir: Path | None) -> None:
+@click.pass_context
+def leaderboard_export(ctx: click.Context, suite_name: str, fmt: str, out: Path, results_dir: Path | None) -> None:
     """Write one suite's leaderboard as Markdown, CSV, a self-contained HTML page, or Parquet."""
     from fusionbench.results.render.export import export_board
 
-    export_board(settings.results_dir(results_dir), suite_name, fmt, out)
+    from .reported import reported_for_cli
+
+    reported = reported_for_cli(console(), registry(ctx))
+    export_board(settings.results_dir(results_dir), suite_name, fmt, out, reported=reported)
     click.echo(f"wrote {out}")
 
 
@@ -46,17 +58,25 @@ def leaderboard_export(suite_name: str, fmt: str, out: Path, results_dir: Path |
 @click.option("--suite", "suite_name", required=True)
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
 @results_option
-def leaderboard_publish(suite_name: str, folder: Path, results_dir: Path | None) -> None:
-    """Write <dir>/<suite>.{parquet,md,csv,html}: the published tables of a suite."""
-    from fusionbench.results.render.export import export_board
+@click.pass_context
+def leaderboard_publish(ctx: click.Context, suite_name: str, folder: Path, results_dir: Path | None) -> None:
+    """Write <dir>/<suite>.{parquet,md,csv,html} (and <suite>-reported.csv: the published numbers
+    of its datasets): the published tables of a suite."""
+    from fusionbench.results.render.export import export_board, export_reported
 
     from fusionbench.results.render.plots import write_plots
     from fusionbench.results.reader import read_scores
 
+    from .reported import reported_for_cli
+
     results = settings.results_dir(results_dir)
+    reported = reported_for_cli(console(), registry(ctx))
     for fmt, suffix in (("parquet", "parquet"), ("markdown", "md"), ("csv", "csv"), ("html", "html")):
         path = folder / f"{suite_name}.{suffix}"
-        export_board(results, suite_name, fmt, path)
+        export_board(results, suite_name, fmt, path, reported=reported)
+        click.echo(f"wrote {path}")
+    path = export_reported(results, suite_name, reported, folder / f"{suite_name}-reported.csv")
+    if path is not None:
         click.echo(f"wrote {path}")
     plots = write_plots(read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots")
     click.echo(f"wrote {len(plots)} plots to {folder / f'{suite_name}-plots'}")
@@ -77,3 +97,6 @@ def leaderboard_plots(suite_name: str, folder: Path, results_dir: Path | None) -
         raise FusionbenchError(f"no finished runs of suite {suite_name!r} under {results}")
     for path in write_plots(scores, results, suite_name, folder):
         click.echo(f"wrote {path}")
+
+
+leaderboard.add_command(leaderboard_reported)

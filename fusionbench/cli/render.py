@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -185,30 +185,73 @@ def load_board(console: Console | None, results: Path, suite: str | None) -> tup
     return scores, build_leaderboard(scores)
 
 
-def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: str = "table") -> bool:
+def print_leaderboard(
+    console: Console,
+    results: Path,
+    suite: str | None,
+    fmt: str = "table",
+    dataset: str | None = None,
+    reported: Sequence[Any] = (),
+) -> bool:
+    """Print the leaderboard of one suite (or all), of one dataset when given, each dataset's
+    table followed by its published numbers and reproduction gaps (``reported``). With a dataset
+    and published numbers but no measured row, the published block alone is printed."""
     from ..results.leaderboard import build_leaderboard
 
     scores, _ = load_board(console, results, suite)
+    if dataset is not None and not scores.empty:
+        scores = scores[scores["dataset"] == dataset]
     if scores.empty:
+        if dataset is not None and reported and fmt != "csv":
+            return _print_reported(console, dataset, reported, scores, fmt)
         return False
     for suite_name in sorted(scores["suite"].unique()):
-        board = build_leaderboard(scores[scores["suite"] == suite_name])
+        in_suite = scores[scores["suite"] == suite_name]
+        board = build_leaderboard(in_suite)
         for problem in board.problems:
-            console.print(f"[yellow]not comparable:[/] {problem}")
+            console.print(f"[yellow]not comparable:[/] {escape(problem)}")
         if fmt == "table":
-            for dataset in board.datasets:
-                console.print(_rich_board(board, suite_name, dataset))
+            for name in board.datasets:
+                console.print(_rich_board(board, suite_name, name))
+                _print_reported(console, name, reported, in_suite, fmt)
         else:
-            console.print(board_text(board, suite_name, fmt), markup=False, highlight=False, soft_wrap=True, end="")
+            text = board_text(board, suite_name, fmt, reported, in_suite)
+            console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    return True
+
+
+def _print_reported(console: Console, dataset: str, reported: Sequence[Any], scores: Any, fmt: str) -> bool:
+    """The published-numbers block of one dataset (and its gaps), as rich tables or Markdown."""
+    from ..results.render.reported import GAP_TITLE, TITLE, gap_grid, gap_table, reported_grid, reported_markdown, sources
+    from ..results.reported import for_dataset
+
+    rows = for_dataset(reported, dataset)
+    if not rows:
+        return False
+    gaps = gap_table(scores, rows, dataset)
+    if fmt != "table":
+        console.print(reported_markdown(dataset, rows, gaps), markup=False, highlight=False, soft_wrap=True, end="")
+        return True
+    for title, (header, body) in ((f"{dataset}: {TITLE}", reported_grid(rows)), (f"{dataset}: {GAP_TITLE}", gap_grid(gaps))):
+        if not body:
+            continue
+        table = Table(title=escape(title), title_style="italic")
+        for index, column in enumerate(header):
+            table.add_column(escape(column), justify="left" if index < 2 else "right")
+        for row in body:
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
+    for line in sources(rows):
+        console.print(f"[dim]source: {escape(line)}[/]", soft_wrap=True)
     return True
 
 
 def _rich_board(board: Any, suite: str, dataset: str) -> Table:
     header, rows = board_grid(board, dataset, lambda text: f"[bold]{text}[/]")
     synthetic = " \\[synthetic data]" if board.is_synthetic(dataset) else ""
-    table = Table(title=f"{suite} / {dataset}{synthetic}")
+    table = Table(title=f"{escape(suite)} / {escape(dataset)}{synthetic}")
     for index, title in enumerate(header):
-        table.add_column(title, justify="left" if index < 2 else "right", no_wrap=index > 0)
+        table.add_column(escape(title), justify="left" if index < 2 else "right", no_wrap=index > 0)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(row[0], escape(row[1]), *row[2:])  # method names are user/plugin text; values carry our bold markup
     return table

@@ -41,6 +41,9 @@ class RunArgs:
     data_root: Path | None = None
     no_mlflow: bool = False
     show_skipped: bool = False
+    save_outputs: Path | None = None
+    save_outputs_format: str = "h5"
+    save_outputs_tif: bool = False
 
     @property
     def device_list(self) -> list[str] | None:
@@ -78,6 +81,19 @@ class RunArgs:
 @data_root_option
 @click.option("--no-mlflow", is_flag=True, help="do not log to MLflow")
 @click.option("--show-skipped", is_flag=True, help="list every skipped model/dataset pair with its reason")
+@click.option(
+    "--save-outputs",
+    type=click.Path(path_type=Path),
+    help="keep every fused image under DIR/<suite>/<dataset>/<method>/ (native units; `fusionbench score` reads them back)",
+)
+@click.option(
+    "--save-outputs-format",
+    type=click.Choice(["h5", "mat"]),
+    default="h5",
+    show_default=True,
+    help="pansharpening/MHIF: one .h5 stack per run, or one .mat per item (key 'sr', H×W×C) like the toolbox",
+)
+@click.option("--save-outputs-tif", is_flag=True, help="IVF/MIF: a float32 .tif beside each 8-bit PNG")
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
     """Run a suite: every compatible model on every dataset, scored with the suite's metrics."""
@@ -104,6 +120,11 @@ def run(ctx: click.Context, **options: Any) -> None:
         f"suite [bold]{escape(args.suite_name)}[/]: {len(plan.runs)} runs, {n_done} already done, "
         f"{len(jobs)} to run -> {escape(str(args.results))}"
     )
+    if args.save_outputs and n_done:
+        out.print(
+            f"[yellow]note:[/] {n_done} finished runs are skipped and their outputs are not written again; "
+            "--force redoes them (as new attempts)"
+        )
     summary, failures = _execute(loaded, plan, args, out)
     _report(out, args, summary, failures)
     if summary.n_failed:
@@ -142,6 +163,9 @@ def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list
         retries=args.retries,
         data_root=args.root,
         argv=tuple(sys.argv),
+        save_outputs=args.save_outputs,
+        save_outputs_format=args.save_outputs_format,
+        save_outputs_tif=args.save_outputs_tif,
     )
     listener = RichListener(out)
     try:

@@ -17,9 +17,9 @@ from fusionbench.lazy import build
 from fusionbench.registry import Registry, call_hook_isolated
 from fusionbench.protocols import FusionBatch, ModelContext
 from fusionbench.results.records import RunOutcome, utc_now
-from fusionbench.results.schema import scores_table
-from fusionbench.results.store import scores_path, write_table_atomic
 from fusionbench.engine.executors.base import WorkerConfig
+from fusionbench.engine.outputs_out import OutputWriter
+from fusionbench.engine.scoring import as_batch, build_metrics, score_prediction, write_scores
 from fusionbench.engine.runspec import RunSpec, canonical_json, image_seed
 from fusionbench.specs import DataCard
 from fusionbench.tasks import get_task
@@ -27,7 +27,8 @@ from fusionbench.tasks import get_task
 ProgressFn = Callable[[int, int | None], None]
 
 
-def _card_from(mapping: Mapping[str, Any]) -> DataCard:
+def card_from(mapping: Mapping[str, Any]) -> DataCard:
+    """The DataCard recorded in a run spec (``RunSpec.card``), rebuilt."""
     data = dict(mapping)
     gnyq = data.get("mtf_gnyq")
     return DataCard(
@@ -97,23 +98,20 @@ def execute_run(
         outcome.device_name = _device_name(config.device)
         if config.device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats(torch.device(config.device))
-        rows, n_expected, nfe, image_times = _fuse_and_score(run, registry, config, progress, hook_errors)
+        rows, n_expected, nfe, image_times = _fuse_and_score(run, registry, config, progress, hook_errors, attempt)
         outcome.n_images_expected = n_expected
         outcome.n_images_scored = len(image_times)
         outcome.nfe = nfe
         outcome.per_image_mean_s = sum(image_times) / len(image_times) if image_times else None
         outcome.wall_s = time.perf_counter() - t0
-        for row in rows:
-            row["run_wall_s"] = outcome.wall_s
-        synthetic = registry.get("dataset", run.dataset.lookup).spec.synthetic
-        table = scores_table(rows, run, attempt, device=config.device, synthetic=synthetic)
-        path = scores_path(Path(config.results_dir), run.suite, run.task, run.run_key, attempt)
-        write_table_atomic(table, path)
+        path = write_scores(
+            registry, run, attempt, rows, results_dir=Path(config.results_dir), device=config.device, wall_s=outcome.wall_s
+        )
         outcome.scores_path = str(path)
     except InvalidModelOutput as exc:
-        _fail(outcome, "invalid_output", exc)
+        fail_outcome(outcome, "invalid_output", exc)
     except Exception as exc:  # noqa: BLE001 - a plugin's error fails its run only
-        _fail(outcome, "failed", exc)
+        fail_outcome(outcome, "failed", exc)
     outcome.wall_s = time.perf_counter() - t0
     outcome.finished_at = utc_now()
     outcome.peak_mem_mb = _peak_mem_mb(config.device)
@@ -131,7 +129,8 @@ def _peak_mem_mb(device: str) -> float | None:
         return None
 
 
-def _fail(outcome: RunOutcome, status: str, exc: BaseException) -> None:
+def fail_outcome(outcome: RunOutcome, status: str, exc: BaseException) -> None:
+    """Mark ``outcome`` failed with ``exc`` (traceback kept unless it is one of our clean errors)."""
     outcome.status = status
     outcome.error_type = type(exc).__name__
     outcome.error_message = str(exc)
@@ -140,7 +139,12 @@ def _fail(outcome: RunOutcome, status: str, exc: BaseException) -> None:
 
 
 def _fuse_and_score(
-    run: RunSpec, registry: Registry, config: WorkerConfig, progress: ProgressFn | None, hook_errors: list[str] | None = None
+    run: RunSpec,
+    registry: Registry,
+    config: WorkerConfig,
+    progress: ProgressFn | None,
+    hook_errors: list[str] | None = None,
+    attempt: int = 1,
 ) -> tuple[list[dict[str, Any]], int | None, int | None, list[float]]:
     import torch
 
@@ -154,7 +158,7 @@ def _fuse_and_score(
             f"dataset {run.dataset.name!r} changed since the run was planned "
             f"(hash {data_hash[:12]} != {run.data_sha256[:12]}); plan again"
         )
-    card = _card_from(run.card) if run.card else dataset.card
+    card = card_from(run.card) if run.card else dataset.card
     model_entry = registry.get("model", run.model.lookup)
     model = build(model_entry.spec, **run.model.params)
     cache_dir = Path(config.cache_dir) if config.cache_dir else Path(config.results_dir) / "cache"
@@ -175,8 +179,8 @@ def _fuse_and_score(
     sampler = None
     if run.sampler is not None:
         sampler = build(registry.get("sampler", run.sampler.lookup).spec, **run.sampler.params)
-    metrics = [(ref, build(registry.get("metric", ref.lookup).spec, **ref.params)) for ref in run.metrics]
-    higher = {ref.name: registry.get("metric", ref.lookup).spec.higher_is_better for ref in run.metrics}
+    metrics = build_metrics(registry, run)
+    writer = OutputWriter.for_run(config, run, card, attempt) if config.save_outputs else None
 
     n_expected = _count(dataset, run.split)
     if run.max_items is not None and n_expected is not None:
@@ -188,7 +192,7 @@ def _fuse_and_score(
     for index, item in enumerate(cached_items if cached_items is not None else dataset.items(run.split)):
         if run.max_items is not None and index >= run.max_items:
             break
-        inputs = {name: _to_tensor(item.inputs[name], device) for name in task.input_names}
+        inputs = {name: as_batch(item.inputs[name], device) for name in task.input_names}
         seed = image_seed(run, item.image_id)
         generator = torch.Generator(device=device).manual_seed(seed)
         expected = (
@@ -207,7 +211,8 @@ def _fuse_and_score(
         image_times.append(time.perf_counter() - t_image)
         nfe = getattr(sampler, "nfe", None) if sampler is not None else nfe
         pred = out.detach().to("cpu", torch.float64)
-        ref = _to_tensor(item.reference, torch.device("cpu")) if item.reference is not None else None
+        if writer is not None:
+            writer.add(item.image_id, pred[0].numpy())
         if index < config.previews:
             from fusionbench.results.previews import save_preview
 
@@ -216,26 +221,17 @@ def _fuse_and_score(
                 pred[0].numpy(), item.reference, card.extra, card.max_value,
             )
         cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
-        for metric_ref, metric in metrics:
-            values = metric(pred, ref, cpu_inputs, card)
-            value = float(values.reshape(-1)[0])
-            rows.append(
-                {
-                    "image_id": item.image_id,
-                    "metric": metric_ref.name,
-                    "metric_version": metric_ref.spec_version,
-                    "metric_params_json": canonical_json(dict(metric_ref.params)),
-                    "metric_dist_version": metric_ref.dist_version,
-                    "higher_is_better": higher[metric_ref.name],
-                    "value": value,
-                    "seed": seed,
-                    "image_wall_s": image_times[-1],
-                }
+        rows.extend(
+            score_prediction(
+                metrics, pred, item.reference, cpu_inputs, card, image_id=item.image_id, seed=seed, image_wall_s=image_times[-1]
             )
+        )
         if progress is not None:
             progress(index + 1, n_expected)
     if not image_times:
         raise FusionbenchError(f"dataset {run.dataset.name!r} split {run.split!r} yielded no images")
+    if writer is not None:
+        writer.finish()
     return rows, n_expected, nfe, image_times
 
 
@@ -287,16 +283,6 @@ def _count(dataset: Any, split: str) -> int | None:
         return len(dataset)
     except TypeError:
         return None
-
-
-def _to_tensor(array: Any, device: Any) -> Any:
-    import numpy as np
-    import torch
-
-    tensor = torch.as_tensor(np.ascontiguousarray(array), dtype=torch.float64)
-    if tensor.ndim == 2:
-        tensor = tensor[None]
-    return tensor[None].to(device)
 
 
 def _device_name(device: str) -> str:

@@ -236,40 +236,8 @@ def _plan_entry(
     sampler_sel: Sequence[Selection] | None = None,
     machine: "_LazyMachine | None" = None,
 ) -> None:
-    # datasets of this entry: task + protocol + the suite's patterns (+ the user's filter)
-    in_entry = [
-        d
-        for d in registry.all("dataset")
-        if d.spec.task == entry.task
-        and d.spec.protocol == entry.protocol
-        and any(fnmatch.fnmatchcase(d.name, pattern) for pattern in entry.datasets)
-        and not any(fnmatch.fnmatchcase(d.name, pattern) for pattern in entry.exclude)
-    ]
-    if dataset_sel:
-        # an explicit selection may name any dataset of the entry's task/protocol, excluded ones too
-        candidates = [d for d in registry.all("dataset") if d.spec.task == entry.task and d.spec.protocol == entry.protocol]
-        in_entry = [d for d in candidates if any(s.matches(d.name) for s in dataset_sel)]
-    dataset_params = {d.name: {} for d in in_entry}
-    for selection in dataset_sel or ():
-        for d in in_entry:
-            if selection.matches(d.name) and selection.params:
-                dataset_params[d.name] = dict(selection.params)
-
-    # metrics of this entry
-    metric_refs: list[ComponentRef] = []
-    for choice in entry.metrics:
-        try:
-            metric = registry.get("metric", choice.name)
-        except UnknownComponentError as exc:
-            plan.warnings.append(f"suite {suite.name!r}: metric {choice.name!r} left out: {exc}")
-            continue
-        spec = metric.spec
-        if entry.task not in spec.tasks or (spec.protocols and entry.protocol not in spec.protocols):
-            plan.warnings.append(
-                f"suite {suite.name!r}: metric {choice.name!r} does not apply to {entry.task}/{entry.protocol}"
-            )
-            continue
-        metric_refs.append(_ref(metric, resolve_params("metric", spec.name, spec.params, choice.params)))
+    in_entry, dataset_params = entry_datasets(registry, entry, dataset_sel)
+    metric_refs = entry_metrics(registry, suite, entry, plan.warnings)
 
     # models: the suite's list, or every model that declares the task (third-party ones too)
     default_models = [
@@ -292,9 +260,7 @@ def _plan_entry(
             except FusionbenchError as exc:
                 plan.skipped.append(Skip(model_entry.name, dataset_entry.name, str(exc), SkipCause.SAMPLER))
                 continue
-            ref_metrics = tuple(
-                m for m in metric_refs if not (registry.get("metric", m.name).spec.requires_reference and _no_reference(entry))
-            )
+            ref_metrics = reference_metrics(registry, entry, metric_refs)
             for sampler_ref, seed in itertools.product(sampler_refs, seeds if seeds is not None else entry.seeds):
                 plan.runs.append(
                     RunSpec(
@@ -315,6 +281,56 @@ def _plan_entry(
                         max_items=max_items if max_items is not None else entry.max_items,
                     )
                 )
+
+
+def entry_datasets(
+    registry: Registry, entry: SuiteEntry, dataset_sel: Sequence[Selection] | None
+) -> tuple[list[Registered], dict[str, dict[str, Any]]]:
+    """The datasets of a suite entry (task + protocol + the suite's patterns, or the user's
+    selection, which may name excluded ones too) and the parameters the selection gives each."""
+    in_entry = [
+        d
+        for d in registry.all("dataset")
+        if d.spec.task == entry.task
+        and d.spec.protocol == entry.protocol
+        and any(fnmatch.fnmatchcase(d.name, pattern) for pattern in entry.datasets)
+        and not any(fnmatch.fnmatchcase(d.name, pattern) for pattern in entry.exclude)
+    ]
+    if dataset_sel:
+        # an explicit selection may name any dataset of the entry's task/protocol, excluded ones too
+        candidates = [d for d in registry.all("dataset") if d.spec.task == entry.task and d.spec.protocol == entry.protocol]
+        in_entry = [d for d in candidates if any(s.matches(d.name) for s in dataset_sel)]
+    dataset_params: dict[str, dict[str, Any]] = {d.name: {} for d in in_entry}
+    for selection in dataset_sel or ():
+        for d in in_entry:
+            if selection.matches(d.name) and selection.params:
+                dataset_params[d.name] = dict(selection.params)
+    return in_entry, dataset_params
+
+
+def entry_metrics(registry: Registry, suite: Any, entry: SuiteEntry, warnings: list[str]) -> list[ComponentRef]:
+    """The metrics of a suite entry with their resolved parameters; the ones that are missing
+    or do not apply are left out with a warning appended to ``warnings``."""
+    metric_refs: list[ComponentRef] = []
+    for choice in entry.metrics:
+        try:
+            metric = registry.get("metric", choice.name)
+        except UnknownComponentError as exc:
+            warnings.append(f"suite {suite.name!r}: metric {choice.name!r} left out: {exc}")
+            continue
+        spec = metric.spec
+        if entry.task not in spec.tasks or (spec.protocols and entry.protocol not in spec.protocols):
+            warnings.append(f"suite {suite.name!r}: metric {choice.name!r} does not apply to {entry.task}/{entry.protocol}")
+            continue
+        metric_refs.append(_ref(metric, resolve_params("metric", spec.name, spec.params, choice.params)))
+    return metric_refs
+
+
+def reference_metrics(registry: Registry, entry: SuiteEntry, metric_refs: Sequence[ComponentRef]) -> tuple[ComponentRef, ...]:
+    """``metric_refs`` less those that need a reference where the entry has none."""
+    return tuple(
+        m for m in metric_refs if not (registry.get("metric", m.name).spec.requires_reference and _no_reference(entry))
+    )
 
 
 def _path_param_hashes(spec: Any, ref: ComponentRef) -> list[str]:

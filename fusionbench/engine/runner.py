@@ -41,6 +41,9 @@ class RunOptions:
     data_root: Path | None = None
     cache_dir: Path | None = None
     argv: tuple[str, ...] = ()
+    save_outputs: Path | None = None  # keep every fused image here (see engine/outputs_out.py)
+    save_outputs_format: str = "h5"
+    save_outputs_tif: bool = False
 
 
 def environment_snapshot(registry: Registry) -> dict[str, str]:
@@ -89,7 +92,12 @@ def pending_jobs(plan: Plan, results_dir: Path, force: bool) -> tuple[list[Job],
     return jobs, skipped
 
 
-def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: Listener | None = None) -> SessionSummary:
+def run_plan(
+    registry: Registry, plan: Plan, options: RunOptions, listener: Listener | None = None, executor: Any | None = None
+) -> SessionSummary:
+    """Run what is pending of ``plan``. ``executor`` replaces the one ``options.executor`` names
+    (``fusionbench score`` passes one that scores saved outputs, so it resumes, records and
+    notifies observers exactly like a run)."""
     listener = listener or Listener()
     check_writable(options.results_dir)
     jobs, skipped = pending_jobs(plan, options.results_dir, options.force)
@@ -132,12 +140,15 @@ def run_plan(registry: Registry, plan: Plan, options: RunOptions, listener: List
         if listener.on_event:
             listener.on_event(event)
 
-    executor_spec = registry.get("executor", options.executor).spec
-    executor = build(executor_spec, registry=registry, **options.executor_options)
+    if executor is None:
+        executor = build(registry.get("executor", options.executor).spec, registry=registry, **options.executor_options)
     config = WorkerConfig(
         results_dir=str(options.results_dir),
         data_root=str(options.data_root) if options.data_root else None,
         cache_dir=str(options.cache_dir) if options.cache_dir else None,
+        save_outputs=str(options.save_outputs) if options.save_outputs else None,
+        save_outputs_format=options.save_outputs_format,
+        save_outputs_tif=options.save_outputs_tif,
     )
     try:
         remaining = list(jobs)

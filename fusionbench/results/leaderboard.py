@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 COMPARABILITY_COLUMNS = ("data_sha256", "metric_version", "metric_params_json", "card_json")
+OUTPUTS_DIST = "outputs"  # model_dist of runs scored from saved outputs (`fusionbench score`)
+OUTPUTS_MARK = "scored from outputs"
 
 
 @dataclass
@@ -27,6 +29,13 @@ class Leaderboard:
         """Whether ``dataset`` is generated data (recorded from ``DatasetSpec.synthetic``)."""
         sub = self.table[self.table["dataset"] == dataset]
         return bool(sub["synthetic"].any()) if not sub.empty else False
+
+    def from_outputs(self, dataset: str) -> set[str]:
+        """Methods of ``dataset`` scored from saved outputs (``fusionbench score``), not run here."""
+        sub = self.table[self.table["dataset"] == dataset]
+        if "from_outputs" not in sub:
+            return set()
+        return set(sub[sub["from_outputs"].astype(bool)]["method"])
 
     def metrics_for(self, dataset: str) -> list[str]:
         sub = self.table[self.table["dataset"] == dataset]
@@ -94,6 +103,7 @@ def build_leaderboard(scores: pd.DataFrame) -> Leaderboard:
                     "n_seeds": int(per_seed.size),
                     "comparable": comparable,
                     "synthetic": _synthetic(group, dataset),
+                    "from_outputs": bool((group["model_dist"] == OUTPUTS_DIST).any()) if "model_dist" in group else False,
                 }
             )
     table = pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from fusionbench.canonical import canonical_json
 
 from .records import RunOutcome, RunRecord, utc_now
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 METADATA_KEY = b"fusionbench.schema_version"
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -56,6 +56,8 @@ SCORES_SCHEMA = pa.schema(
         ("repetition", pa.int32()),
         ("card_json", pa.string()),
         ("dataset_synthetic", pa.bool_()),  # v2: from DatasetSpec.synthetic (null in v1 files)
+        ("output_file", pa.string()),  # v3: scored from saved outputs (`fusionbench score`): the image's file
+        ("output_sha256", pa.string()),  # v3: and that file's SHA-256 (null for runs of a model)
         ("fusionbench_version", pa.string()),
         ("device", pa.string()),
         ("image_wall_s", pa.float64()),

@@ -63,3 +63,6 @@ class WorkerConfig:
     device: str = "cpu"
     torch_threads: int | None = None
     previews: int = 2  # PNG previews of the first N fused images of each run (0 = none)
+    save_outputs: str | None = None  # folder for every fused image (``run --save-outputs``); None = not kept
+    save_outputs_format: str = "h5"  # stacks (pansharpening, MHIF): "h5" (one file per run) or "mat" (one per item)
+    save_outputs_tif: bool = False  # IVF/MIF: a float32 TIFF beside each 8-bit PNG

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from fusionbench.results.leaderboard import Leaderboard
+from fusionbench.results.leaderboard import OUTPUTS_MARK, Leaderboard
 from fusionbench.results.previews import preview_dir
 from fusionbench.results.store import safe_name
 
@@ -27,6 +29,8 @@ h1{font-size:20px;margin:0 0 4px}.meta{color:#586069;margin-bottom:16px}
 table{border-collapse:collapse}th,td{padding:4px 10px;border-bottom:1px solid #eaecef;text-align:right;white-space:nowrap}
 th{cursor:pointer;user-select:none;background:#f6f8fa}th.text,td.text{text-align:left}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+.badge{font-size:11px;padding:1px 6px;border-radius:8px;background:#fff8c5;border:1px solid #d4a72c;color:#7d4e00;margin-left:6px}
+h3.reported,h3.gap{font-size:14px;margin:14px 0 4px;color:#57606a;font-style:italic}
 td.best{font-weight:700}td img{height:64px;image-rendering:pixelated}.warn{color:#9a6700}.std{color:#6a737d;font-size:12px}
 """
 
@@ -71,7 +75,7 @@ def _small_png(path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str) -> str:
+def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, reported: Sequence[Any] = ()) -> str:
     from fusionbench import __version__
     from fusionbench.results.leaderboard import method_label
 
@@ -94,16 +98,18 @@ def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: 
         parts.append(f"<button type='button' data-dataset='{html.escape(dataset)}' onclick='showTab({i})'>{html.escape(label)}</button>")
     parts.append("</div>")
     for dataset in board.datasets:
-        parts.append(_panel(board, scores, results, suite, dataset))
+        parts.append(_panel(board, scores, results, suite, dataset, reported))
     parts.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(parts)
 
 
-def _panel(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, dataset: str) -> str:
+def _panel(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, dataset: str, reported: Sequence[Any] = ()) -> str:
     sub = board.table[board.table["dataset"] == dataset]
     metrics = board.metrics_for(dataset)
     methods = list(dict.fromkeys(sub["method"]))
     cells = {(r.method, r.metric): r for r in sub.itertuples()}
+    outputs = board.from_outputs(dataset)
+    badge = f" <span class='badge outputs' title='scored from saved outputs, not run here'>{OUTPUTS_MARK}</span>"
     out = [f"<div class='panel' data-dataset='{html.escape(dataset)}'><table><thead><tr>"]
     out.append("<th class='num'>#</th><th class='text'>method</th><th class='num'>avg rank</th>")
     for metric in metrics:
@@ -116,7 +122,7 @@ def _panel(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, 
         avg_value = "" if pd.isna(avg_rank) else f" data-value='{avg_rank}'"
         out.append(
             f"<tr data-method='{html.escape(method)}'><td data-value='{position}'>{position}</td>"
-            f"<td class='text'>{html.escape(method)}</td><td{avg_value}>{avg_text}</td>"
+            f"<td class='text'>{html.escape(method)}{badge if method in outputs else ''}</td><td{avg_value}>{avg_text}</td>"
         )
         for metric in metrics:
             cell = cells.get((method, metric))
@@ -129,5 +135,10 @@ def _panel(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, 
                 f"<span class='std'> ± {cell.std:.4f}</span></td>"
             )
         out.append(f"<td class='text'>{_thumbnail(results, suite, scores, dataset, method)}</td></tr>")
-    out.append("</tbody></table></div>")
+    out.append("</tbody></table>")
+    if reported:
+        from fusionbench.results.render.reported import gap_table, reported_html
+
+        out.append(reported_html(dataset, reported, gap_table(scores, reported, dataset)))
+    out.append("</div>")
     return "".join(out)
