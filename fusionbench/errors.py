@@ -38,6 +38,10 @@ class InvalidModelOutput(FusionbenchError, ValueError):
     """A model returned an output of the wrong shape, dtype, or with non-finite values."""
 
 
+class OptionError(FusionbenchError):
+    """A command-line option value that cannot mean anything (``--workers -1``, ``--seeds 1,,2``)."""
+
+
 class PlanError(FusionbenchError):
     """A suite cannot be expanded into runs (unknown suite, bad selection)."""
 
