@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from fusionbench.errors import FusionbenchError, InvalidModelOutput
+from fusionbench.errors import FusionbenchError, InvalidMetricOutput, InvalidModelOutput
 from fusionbench.lazy import build
 from fusionbench.registry import Registry, call_hook_isolated
 from fusionbench.protocols import FusionBatch, ModelContext
@@ -73,6 +73,24 @@ def validate_output(out: Any, expected: tuple[int, ...], label: str) -> None:
         raise InvalidModelOutput(f"{label}: model output has {bad} non-finite values (NaN/inf)")
 
 
+def metric_value(values: Any, metric: str) -> float:
+    """The one score a metric gives the one image of a batch, or :class:`InvalidMetricOutput`.
+
+    Why strict: taking the first element of whatever came back silently kept the first column
+    of a ``(B, 3)`` answer (per-band scores, say) and recorded it as the metric's value."""
+    import torch
+
+    try:
+        tensor = torch.as_tensor(values)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidMetricOutput(f"metric {metric!r} returned {type(values).__name__}, not numbers: {exc}") from None
+    if tensor.numel() != 1:
+        raise InvalidMetricOutput(
+            f"metric {metric!r} returned shape {tuple(tensor.shape)} for one image; expected one value per image (shape (1,))"
+        )
+    return float(tensor.reshape(-1)[0])
+
+
 def execute_run(
     run: RunSpec,
     attempt: int,
@@ -114,6 +132,12 @@ def execute_run(
         _fail(outcome, "invalid_output", exc)
     except Exception as exc:  # noqa: BLE001 - a plugin's error fails its run only
         _fail(outcome, "failed", exc)
+    except SystemExit as exc:
+        # a model or metric calling sys.exit: in a worker process the process would end (a crash);
+        # in the inline executor it would end the whole command with no record. Either way the
+        # run is recorded as crashed, and the session goes on.
+        _fail(outcome, "crashed", exc)
+        outcome.error_message = f"the run called sys.exit({exc.code!r})"
     outcome.wall_s = time.perf_counter() - t0
     outcome.finished_at = utc_now()
     outcome.peak_mem_mb = _peak_mem_mb(config.device)
@@ -155,9 +179,25 @@ def _fuse_and_score(
             f"(hash {data_hash[:12]} != {run.data_sha256[:12]}); plan again"
         )
     card = _card_from(run.card) if run.card else dataset.card
+    if not run.metrics:
+        raise FusionbenchError(
+            f"run {run.label} has no metric to score it with (the suite's metrics are missing or do not apply); "
+            "an unscored run would count as done with no results"
+        )
+    # The sampler and the metrics are built before the model's setup, which may train for
+    # hours: a sampler configuration that cannot work (a step count it refuses) or a metric
+    # that cannot be built fails the run now, not after the training.
+    sampler = None
+    if run.sampler is not None:
+        sampler = build(registry.get("sampler", run.sampler.lookup).spec, **run.sampler.params)
+    metrics = [(ref, build(registry.get("metric", ref.lookup).spec, **ref.params)) for ref in run.metrics]
+    higher = {ref.name: registry.get("metric", ref.lookup).spec.higher_is_better for ref in run.metrics}
     model_entry = registry.get("model", run.model.lookup)
     model = build(model_entry.spec, **run.model.params)
     cache_dir = Path(config.cache_dir) if config.cache_dir else Path(config.results_dir) / "cache"
+    check_sampler = getattr(model, "check_sampler", None)
+    if sampler is not None and callable(check_sampler):
+        check_sampler(sampler)
     setup = getattr(model, "setup", None)
     if callable(setup):
         setup(
@@ -172,11 +212,6 @@ def _fuse_and_score(
                 open_training_dataset=_training_opener(registry, dataset_entry, data_root),
             )
         )
-    sampler = None
-    if run.sampler is not None:
-        sampler = build(registry.get("sampler", run.sampler.lookup).spec, **run.sampler.params)
-    metrics = [(ref, build(registry.get("metric", ref.lookup).spec, **ref.params)) for ref in run.metrics]
-    higher = {ref.name: registry.get("metric", ref.lookup).spec.higher_is_better for ref in run.metrics}
 
     n_expected = _count(dataset, run.split)
     if run.max_items is not None and n_expected is not None:
@@ -217,8 +252,7 @@ def _fuse_and_score(
             )
         cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
         for metric_ref, metric in metrics:
-            values = metric(pred, ref, cpu_inputs, card)
-            value = float(values.reshape(-1)[0])
+            value = metric_value(metric(pred, ref, cpu_inputs, card), metric_ref.name)
             rows.append(
                 {
                     "image_id": item.image_id,

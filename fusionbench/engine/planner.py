@@ -261,8 +261,8 @@ def _plan_entry(
         try:
             metric = registry.get("metric", choice.name)
         except UnknownComponentError as exc:
-            plan.warnings.append(f"suite {suite.name!r}: metric {choice.name!r} left out: {exc}")
-            continue
+            # an error, not a warning: left out, the runs would be "ok" with no scores at all
+            raise PlanError(f"suite {suite.name!r} names metric {choice.name!r}, which is not available: {exc}") from None
         spec = metric.spec
         if entry.task not in spec.tasks or (spec.protocols and entry.protocol not in spec.protocols):
             plan.warnings.append(
