@@ -101,7 +101,10 @@ def run(ctx: click.Context, **options: Any) -> None:
 
     from .render import plan_table, print_skips
 
-    jobs, n_done = pending_jobs(plan, args.results, args.force)
+    results_warnings: list[str] = []
+    jobs, n_done = pending_jobs(plan, args.results, args.force, results_warnings)
+    for warning in results_warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if args.plan_only:
         out.print(plan_table(plan, {j.run.run_key for j in jobs}))
         print_skips(out, plan, verbose=True)
@@ -243,7 +246,8 @@ def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
 
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     retried = f"; {summary.retried} crashed runs retried" if summary.retried else ""
-    out.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}")
+    elsewhere = f"; {summary.claimed_elsewhere} being run by another session" if summary.claimed_elsewhere else ""
+    out.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}{elsewhere}")
     for error in summary.observer_errors:
         out.print(f"[yellow]plugin hook error:[/] {escape(error)}")
     for record in failures:
