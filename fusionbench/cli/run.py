@@ -6,9 +6,12 @@ separate functions so each stays readable and testable.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import math
+import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -233,12 +236,38 @@ def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list
     )
     listener = RichListener(out)
     try:
-        with listener:
+        with listener, _sigterm_as_interrupt():
             summary = run_plan(loaded, plan, options, listener.as_listener())
-    except KeyboardInterrupt:
-        out.print("[red]interrupted[/]: finished runs are saved; rerun the same command to resume")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        out.print(f"[red]{'terminated' if terminated else 'interrupted'}[/]: finished runs are saved; rerun the same command to resume")
+        sys.exit(128 + signal.SIGTERM if terminated else 130)
     return summary, listener.failures
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: handled exactly like Ctrl-C (the running runs are recorded as
+    ``interrupted``, observers close their runs), but the command exits with 143."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM is what schedulers (SLURM, Kubernetes) and ``kill`` send; by default it ends the
+    coordinator at once, leaving no record of the runs in progress and MLflow runs "RUNNING"
+    for ever. While runs execute it raises :class:`Terminated` instead."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding application): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
