@@ -38,6 +38,14 @@ class InvalidModelOutput(FusionbenchError, ValueError):
     """A model returned an output of the wrong shape, dtype, or with non-finite values."""
 
 
+class OptionError(FusionbenchError):
+    """A command-line option value that cannot mean anything (``--workers -1``, ``--seeds 1,,2``)."""
+
+
+class InvalidMetricOutput(FusionbenchError, ValueError):
+    """A metric returned something other than one finite-or-not number per image."""
+
+
 class PlanError(FusionbenchError):
     """A suite cannot be expanded into runs (unknown suite, bad selection)."""
 

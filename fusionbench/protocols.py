@@ -83,6 +83,11 @@ class FusionBatch:
 
 @runtime_checkable
 class FusionModel(Protocol):
+    """What the core calls on a model. Optional methods, called when present: ``setup(context)``
+    (load weights, or train) and ``check_sampler(sampler)``, called with the run's sampler
+    *before* ``setup``: raise there when the sampler cannot work with this model (more steps
+    than its noise schedule has), so the run fails before any training."""
+
     def fuse(
         self,
         batch: FusionBatch,

@@ -24,13 +24,20 @@ from fusionbench.errors import ComponentConflictError, UnknownComponentError
 from fusionbench.specs import (
     KINDS,
     NAME_PATTERN,
+    PARAM_TYPES,
     PROTOCOLS,
+    ComponentChoice,
+    DataCard,
     DatasetSpec,
     ExecutorSpec,
     MetricSpec,
     ModelSpec,
+    ParamSpec,
+    Requirements,
     SamplerSpec,
+    SuiteEntry,
     SuiteSpec,
+    WeightsRef,
     sequence_of,
 )
 from fusionbench.tasks import TASKS
@@ -232,11 +239,20 @@ def new_plugin_manager() -> pluggy.PluginManager:
 
 
 def _validate_spec(spec: Any, kind: str) -> None:
+    """Refuse a spec the core could not use, naming the field at fault.
+
+    Why here: a spec is used long after it is registered (by every planner call, every worker),
+    so a wrong field found there fails *every* suite with a traceback. Checked once at load time,
+    it marks only its plugin broken, with the reason, and every other plugin keeps working.
+    """
     expected = KINDS[kind]
     if not isinstance(spec, expected):
         raise TypeError(f"returned {type(spec).__name__}, expected {expected.__name__}")
     if not isinstance(spec.name, str) or not NAME_PATTERN.match(spec.name):
         raise ValueError(f"invalid {kind} name {spec.name!r}: must match {NAME_PATTERN.pattern}")
+    problems = _field_problems(spec, kind)
+    if problems:
+        raise ValueError(f"{kind} {spec.name!r}: " + "; ".join(problems))
     tasks = spec.covered_tasks
     if kind in ("model", "metric") and not tasks:
         raise ValueError(f"{kind} {spec.name!r} declares no task")
@@ -245,6 +261,82 @@ def _validate_spec(spec: Any, kind: str) -> None:
     unknown = sorted(set(tasks) - set(TASKS))
     if unknown:
         raise ValueError(f"{kind} {spec.name!r} names unknown task(s) {unknown}; known: {sorted(TASKS)}")
+
+
+def _is_str_set(value: Any) -> bool:
+    return isinstance(value, (set, frozenset, tuple, list)) and all(isinstance(v, str) for v in value)
+
+
+def _param_problems(params: Any, where: str = "params") -> list[str]:
+    """A ``params`` mapping must map names to :class:`ParamSpec`s whose default (unless None)
+    converts to the declared type and lies among the choices: the planner resolves every
+    declared default for every run, so a bad default would fail them all."""
+    if not isinstance(params, Mapping):
+        return [f"{where} is {type(params).__name__}, expected a mapping of name -> ParamSpec"]
+    problems = []
+    for name, declared in params.items():
+        if not isinstance(name, str) or not name:
+            problems.append(f"{where}: parameter name {name!r} is not a non-empty string")
+        elif not isinstance(declared, ParamSpec):
+            problems.append(f"{where}[{name!r}] is {type(declared).__name__} {declared!r}, expected a ParamSpec")
+        elif declared.type not in PARAM_TYPES:
+            problems.append(f"{where}[{name!r}]: unknown type {declared.type!r}; types: {', '.join(PARAM_TYPES)}")
+        elif declared.default is not None:
+            try:
+                declared.coerce(declared.default)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{where}[{name!r}]: default {declared.default!r} is not a valid {declared.type}: {exc}")
+    return problems
+
+
+def _field_problems(spec: Any, kind: str) -> list[str]:
+    """Type checks of the fields the core reads, per kind (dataclasses do not check types)."""
+    problems: list[str] = []
+
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            problems.append(message)
+
+    if kind != "suite":
+        need(isinstance(spec.factory, str) and ":" in spec.factory or callable(spec.factory),
+             f"factory {spec.factory!r} is neither callable nor a 'module:attr' string")
+    need(isinstance(spec.version, (str, int)) and not isinstance(spec.version, bool), f"version {spec.version!r} is not a string")
+    if kind in ("model", "sampler", "dataset", "metric"):
+        problems += _param_problems(spec.params)
+    if kind in ("model", "metric"):
+        need(_is_str_set(spec.tasks) and not isinstance(spec.tasks, str), f"tasks {spec.tasks!r} is not a set of task names")
+        need(spec.protocols is None or (_is_str_set(spec.protocols) and set(spec.protocols) <= set(PROTOCOLS)),
+             f"protocols {spec.protocols!r} is not None or a set of {list(PROTOCOLS)}")
+    if kind == "model":
+        need(isinstance(spec.requires, Requirements), f"requires is {spec.requires!r}, expected a Requirements")
+        need(isinstance(spec.needs_sampler, bool), f"needs_sampler {spec.needs_sampler!r} is not a bool")
+        need(spec.default_sampler is None or isinstance(spec.default_sampler, str),
+             f"default_sampler {spec.default_sampler!r} is not a name")
+        need(isinstance(spec.default_sampler_params, Mapping), "default_sampler_params is not a mapping")
+        need(isinstance(spec.weights, (tuple, list)) and all(isinstance(w, WeightsRef) for w in spec.weights),
+             f"weights {spec.weights!r} is not a tuple of WeightsRef")
+    if kind == "metric":
+        need(isinstance(spec.requires_reference, bool), f"requires_reference {spec.requires_reference!r} is not a bool")
+        need(isinstance(spec.higher_is_better, bool), f"higher_is_better {spec.higher_is_better!r} is not a bool")
+    if kind == "dataset":
+        need(isinstance(spec.task, str), f"task {spec.task!r} is not a task name")
+        need(isinstance(spec.card, DataCard), f"card is {spec.card!r}, expected a DataCard")
+        need(isinstance(spec.splits, (tuple, list)) and bool(spec.splits) and all(isinstance(s, str) for s in spec.splits),
+             f"splits {spec.splits!r} is not a non-empty tuple of names")
+        need(isinstance(spec.synthetic, bool), f"synthetic {spec.synthetic!r} is not a bool")
+    if kind == "suite":
+        entries = spec.entries if isinstance(spec.entries, (tuple, list)) else None
+        need(entries is not None and all(isinstance(e, SuiteEntry) for e in entries),
+             f"entries {spec.entries!r} is not a tuple of SuiteEntry")
+        for index, entry in enumerate(entries or ()):
+            if not isinstance(entry, SuiteEntry):
+                continue
+            need(isinstance(entry.task, str) and entry.task in TASKS, f"entries[{index}]: unknown task {entry.task!r}")
+            need(entry.protocol in PROTOCOLS, f"entries[{index}]: unknown protocol {entry.protocol!r}")
+            need(all(isinstance(m, ComponentChoice) for m in entry.metrics), f"entries[{index}]: metrics must be ComponentChoices")
+            need(all(isinstance(s, int) and not isinstance(s, bool) for s in entry.seeds), f"entries[{index}]: seeds {entry.seeds!r} are not integers")
+            need(_is_str_set(entry.datasets) and not isinstance(entry.datasets, str), f"entries[{index}]: datasets {entry.datasets!r} is not a tuple of patterns")
+    return problems
 
 
 def _collect(registry: Registry, plugin_name: str, status: PluginStatus) -> None:

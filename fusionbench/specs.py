@@ -18,6 +18,9 @@ Factory = Union[str, Callable[..., Any]]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
+PARAM_TYPES = ("int", "float", "str", "bool", "path")
+"""The types a :class:`ParamSpec` may declare."""
+
 PROTOCOLS = ("reduced", "full", "none")
 """Evaluation protocols. Pansharpening has reduced (Wald, with reference) and full resolution
 (no reference); the other tasks use ``reduced`` when a reference exists and ``none`` otherwise."""

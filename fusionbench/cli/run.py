@@ -6,7 +6,12 @@ separate functions so each stays readable and testable.
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
+import math
+import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,7 +20,7 @@ import click
 from rich.markup import escape
 
 from fusionbench import settings
-from fusionbench.errors import FusionbenchError
+from fusionbench.errors import FusionbenchError, OptionError
 
 from .common import console, data_root_option, print_registry_problems, registry, results_option, split_selection
 
@@ -44,6 +49,11 @@ class RunArgs:
     save_outputs: Path | None = None
     save_outputs_format: str = "h5"
     save_outputs_tif: bool = False
+
+    @property
+    def seed_list(self) -> list[int] | None:
+        """``--seeds`` as integers (None: the suite's seeds); see :func:`parse_seeds`."""
+        return parse_seeds(self.seeds)
 
     @property
     def device_list(self) -> list[str] | None:
@@ -98,9 +108,11 @@ class RunArgs:
 def run(ctx: click.Context, **options: Any) -> None:
     """Run a suite: every compatible model on every dataset, scored with the suite's metrics."""
     args = RunArgs(**options)
+    check_options(args)
     loaded = registry(ctx, disabled=["mlflow"]) if args.no_mlflow else registry(ctx)
     out = console()
     print_registry_problems(out, loaded)
+    check_dataset_selection(loaded, args)
     plan = _plan(loaded, args)
     for warning in plan.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -108,14 +120,18 @@ def run(ctx: click.Context, **options: Any) -> None:
 
     from .render import plan_table, print_skips
 
-    jobs, n_done = pending_jobs(plan, args.results, args.force)
+    results_warnings: list[str] = []
+    jobs, n_done = pending_jobs(plan, args.results, args.force, results_warnings)
+    for warning in results_warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if args.plan_only:
         out.print(plan_table(plan, {j.run.run_key for j in jobs}))
         print_skips(out, plan, verbose=True)
         return
     print_skips(out, plan, verbose=args.show_skipped)
     if not plan.runs:
-        raise FusionbenchError(f"suite {args.suite_name!r} expands to no runnable run (see the skip reasons above)")
+        why = "see the skip reasons above" if plan.skipped else "no model of the suite does its tasks"
+        raise FusionbenchError(f"suite {args.suite_name!r} expands to no runnable run ({why})")
     out.print(
         f"suite [bold]{escape(args.suite_name)}[/]: {len(plan.runs)} runs, {n_done} already done, "
         f"{len(jobs)} to run -> {escape(str(args.results))}"
@@ -143,11 +159,86 @@ def _plan(loaded: Any, args: RunArgs) -> Any:
         models=selections(args.models),
         datasets=selections(args.datasets),
         samplers=selections(args.samplers),
-        seeds=[int(s) for s in args.seeds.split(",")] if args.seeds else None,
+        seeds=args.seed_list,
         max_items=args.max_items,
         data_root=args.root,
         machine=_machine(args.executor, args.device_list),
     )
+
+
+MAX_SEED = 2**32 - 1
+"""Seeds are handed to numpy and torch generators, which take unsigned 32-bit (numpy) values."""
+
+
+def parse_seeds(text: str | None) -> list[int] | None:
+    """``--seeds 0,1,2`` as integers in ``[0, MAX_SEED]``; None when the option is not given.
+
+    Why strict: a seed is part of every run key, so ``1,,2`` must not silently mean ``1,2`` and
+    ``1e23`` must not fail an hour into a sweep; each is refused before anything runs."""
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    if not any(parts):
+        raise OptionError(f"--seeds: no seed given ({text!r}); expected comma-separated integers such as 0,1,2")
+    seeds = []
+    for part in parts:
+        if not part:
+            raise OptionError(f"--seeds {text!r}: empty seed between commas; expected comma-separated integers such as 0,1,2")
+        try:
+            seed = int(part)
+        except ValueError:
+            raise OptionError(f"--seeds: {part!r} is not an integer; expected comma-separated integers such as 0,1,2") from None
+        if not 0 <= seed <= MAX_SEED:
+            raise OptionError(f"--seeds: {seed} is out of range; seeds are integers from 0 to {MAX_SEED}")
+        seeds.append(seed)
+    return seeds
+
+
+def check_options(args: RunArgs) -> None:
+    """Refuse option values that cannot mean anything, before the registry loads or anything
+    runs: each becomes one ``error:`` line and exit status 2 (the CLI's usage-error status).
+
+    Why each matters: ``--workers -1`` used to wait forever for workers that never start,
+    ``--retries -1`` ran nothing and reported success, and a non-positive or NaN ``--timeout``
+    killed every run (or none); an empty ``-m`` silently selected every model."""
+    for option, value in (("--workers", args.workers), ("--max-items", args.max_items)):
+        if value is not None and value < 1:
+            raise OptionError(f"{option} must be a positive integer, got {value}")
+    if args.retries < 0:
+        raise OptionError(f"--retries must be 0 or more, got {args.retries}")
+    if args.timeout_s is not None and not (math.isfinite(args.timeout_s) and args.timeout_s > 0):
+        raise OptionError(f"--timeout must be a positive number of seconds, got {args.timeout_s:g}")
+    for option, values in (("-m/--models", args.models), ("-d/--datasets", args.datasets), ("-s/--samplers", args.samplers)):
+        if values and not split_selection(values):
+            raise OptionError(f"{option}: empty selection {', '.join(repr(v) for v in values)}; name at least one, or leave the option out")
+    if args.devices is not None and not [d for d in args.devices.split(",") if d.strip()]:
+        raise OptionError(f"--devices: no device given ({args.devices!r}); expected GPU ids such as 0,1, or cpu")
+    parse_seeds(args.seeds)
+
+
+def check_dataset_selection(loaded: Any, args: RunArgs) -> None:
+    """Each ``-d`` name or pattern must match a dataset the suite can run (its tasks and
+    protocols); otherwise the plan is empty and the user would be told to read skip reasons that
+    do not exist. Unknown names get the registry's close-match suggestions."""
+    from fusionbench.engine.planner import Selection
+
+    try:
+        suite = loaded.get("suite", args.suite_name).spec
+    except FusionbenchError:
+        return  # the planner reports an unknown suite, with suggestions
+    kinds = {(entry.task, entry.protocol) for entry in suite.entries}
+    in_suite = [d.name for d in loaded.all("dataset") if (d.spec.task, d.spec.protocol) in kinds]
+    for text in split_selection(args.datasets):
+        pattern = Selection.parse(text).pattern
+        if any(fnmatch.fnmatchcase(name, pattern) for name in in_suite):
+            continue
+        if not any(ch in pattern for ch in "*?[") and pattern not in loaded.datasets:
+            loaded.get("dataset", pattern)  # raises: no such dataset, did you mean ...
+        raise OptionError(
+            f"-d/--datasets: {pattern!r} matches no dataset of suite {suite.name!r} "
+            f"(its tasks/protocols: {', '.join(sorted(f'{t}/{p}' for t, p in kinds))}); "
+            f"`fusionbench list datasets` shows each dataset's task and protocol"
+        )
 
 
 def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list[Any]]:
@@ -169,12 +260,38 @@ def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list
     )
     listener = RichListener(out)
     try:
-        with listener:
+        with listener, _sigterm_as_interrupt():
             summary = run_plan(loaded, plan, options, listener.as_listener())
-    except KeyboardInterrupt:
-        out.print("[red]interrupted[/]: finished runs are saved; rerun the same command to resume")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        out.print(f"[red]{'terminated' if terminated else 'interrupted'}[/]: finished runs are saved; rerun the same command to resume")
+        sys.exit(128 + signal.SIGTERM if terminated else 130)
     return summary, listener.failures
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: handled exactly like Ctrl-C (the running runs are recorded as
+    ``interrupted``, observers close their runs), but the command exits with 143."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM is what schedulers (SLURM, Kubernetes) and ``kill`` send; by default it ends the
+    coordinator at once, leaving no record of the runs in progress and MLflow runs "RUNNING"
+    for ever. While runs execute it raises :class:`Terminated` instead."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding application): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
@@ -182,7 +299,8 @@ def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
 
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     retried = f"; {summary.retried} crashed runs retried" if summary.retried else ""
-    out.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}")
+    elsewhere = f"; {summary.claimed_elsewhere} being run by another session" if summary.claimed_elsewhere else ""
+    out.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}{elsewhere}")
     for error in summary.observer_errors:
         out.print(f"[yellow]plugin hook error:[/] {escape(error)}")
     for record in failures:

@@ -36,10 +36,11 @@ def fusionbench_session_started(session: Any) -> None:
     for noisy in ("mlflow", "alembic"):  # store migrations log at INFO on first use
         logging.getLogger(noisy).setLevel(logging.WARNING)
     uri = mlflow.get_tracking_uri()
-    client = MlflowClient(tracking_uri=uri)
     name = f"{EXPERIMENT_PREFIX}{session.suite}"
-    experiment = client.get_experiment_by_name(name)
-    experiment_id = experiment.experiment_id if experiment else client.create_experiment(name)
+    with _store_lock(uri):
+        client = MlflowClient(tracking_uri=uri)
+        experiment = client.get_experiment_by_name(name)
+        experiment_id = experiment.experiment_id if experiment else client.create_experiment(name)
     parent = client.create_run(
         experiment_id,
         run_name=f"{session.suite}-{session.session_id}",
@@ -69,6 +70,21 @@ def fusionbench_session_started(session: Any) -> None:
         "experiment_id": experiment_id,
         "uri": uri,
     }
+
+
+def _store_lock(uri: str) -> Any:
+    """A lock around the first use of a sqlite store: MLflow creates and migrates the database
+    then, and two sessions starting together on a fresh ``mlflow.db`` race (one fails with
+    ``duplicate column name``) and both may create the experiment. Other stores need none."""
+    import contextlib
+
+    from fusionbench.filelock import locked
+
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or uri == prefix + ":memory:":
+        return contextlib.nullcontext()
+    database = Path(uri[len(prefix):].split("?", 1)[0])
+    return locked(database.with_name(database.name + ".lock"))
 
 
 def _start_child(client: Any, state: dict[str, Any], parent_id: str, run: Any) -> str:

@@ -112,6 +112,12 @@ def execute_run(
         fail_outcome(outcome, "invalid_output", exc)
     except Exception as exc:  # noqa: BLE001 - a plugin's error fails its run only
         fail_outcome(outcome, "failed", exc)
+    except SystemExit as exc:
+        # a model or metric calling sys.exit: in a worker process the process would end (a crash);
+        # in the inline executor it would end the whole command with no record. Either way the
+        # run is recorded as crashed, and the session goes on.
+        fail_outcome(outcome, "crashed", exc)
+        outcome.error_message = f"the run called sys.exit({exc.code!r})"
     outcome.wall_s = time.perf_counter() - t0
     outcome.finished_at = utc_now()
     outcome.peak_mem_mb = _peak_mem_mb(config.device)
@@ -159,9 +165,24 @@ def _fuse_and_score(
             f"(hash {data_hash[:12]} != {run.data_sha256[:12]}); plan again"
         )
     card = card_from(run.card) if run.card else dataset.card
+    if not run.metrics:
+        raise FusionbenchError(
+            f"run {run.label} has no metric to score it with (the suite's metrics are missing or do not apply); "
+            "an unscored run would count as done with no results"
+        )
+    # The sampler and the metrics are built before the model's setup, which may train for
+    # hours: a sampler configuration that cannot work (a step count it refuses) or a metric
+    # that cannot be built fails the run now, not after the training.
+    sampler = None
+    if run.sampler is not None:
+        sampler = build(registry.get("sampler", run.sampler.lookup).spec, **run.sampler.params)
+    metrics = build_metrics(registry, run)
     model_entry = registry.get("model", run.model.lookup)
     model = build(model_entry.spec, **run.model.params)
     cache_dir = Path(config.cache_dir) if config.cache_dir else Path(config.results_dir) / "cache"
+    check_sampler = getattr(model, "check_sampler", None)
+    if sampler is not None and callable(check_sampler):
+        check_sampler(sampler)
     setup = getattr(model, "setup", None)
     if callable(setup):
         setup(
@@ -176,10 +197,6 @@ def _fuse_and_score(
                 open_training_dataset=_training_opener(registry, dataset_entry, data_root),
             )
         )
-    sampler = None
-    if run.sampler is not None:
-        sampler = build(registry.get("sampler", run.sampler.lookup).spec, **run.sampler.params)
-    metrics = build_metrics(registry, run)
     writer = OutputWriter.for_run(config, run, card, attempt) if config.save_outputs else None
 
     n_expected = _count(dataset, run.split)

@@ -309,15 +309,15 @@ def entry_datasets(
 
 
 def entry_metrics(registry: Registry, suite: Any, entry: SuiteEntry, warnings: list[str]) -> list[ComponentRef]:
-    """The metrics of a suite entry with their resolved parameters; the ones that are missing
-    or do not apply are left out with a warning appended to ``warnings``."""
+    """The metrics of a suite entry with their resolved parameters; the ones that do not apply
+    are left out with a warning appended to ``warnings``. A missing one is a :class:`PlanError`:
+    left out, the runs would be "ok" with no scores at all."""
     metric_refs: list[ComponentRef] = []
     for choice in entry.metrics:
         try:
             metric = registry.get("metric", choice.name)
         except UnknownComponentError as exc:
-            warnings.append(f"suite {suite.name!r}: metric {choice.name!r} left out: {exc}")
-            continue
+            raise PlanError(f"suite {suite.name!r} names metric {choice.name!r}, which is not available: {exc}") from None
         spec = metric.spec
         if entry.task not in spec.tasks or (spec.protocols and entry.protocol not in spec.protocols):
             warnings.append(f"suite {suite.name!r}: metric {choice.name!r} does not apply to {entry.task}/{entry.protocol}")

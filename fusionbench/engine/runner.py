@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from fusionbench import __version__
 from fusionbench.errors import PlanError
@@ -24,10 +24,11 @@ from fusionbench.engine.executors.base import Event, Job, JobFinished, JobStarte
 from fusionbench.lazy import build
 from fusionbench.engine.planner import Plan
 from fusionbench.registry import Registry
-from fusionbench.results.reader import completed_run_keys, last_attempts
+from fusionbench.filelock import try_lock
+from fusionbench.results.reader import ReadReport, completed_run_keys, last_attempts
 from fusionbench.results.records import RunOutcome, RunRecord, SessionInfo, SessionSummary
 from fusionbench.results.schema import run_record_table
-from fusionbench.results.store import check_writable, runs_path, write_table_atomic
+from fusionbench.results.store import check_writable, runs_path, scores_path, write_table_atomic
 from fusionbench.engine.runspec import RunSpec
 
 
@@ -73,10 +74,20 @@ class Listener:
     on_record: Callable[[RunRecord], None] | None = None
 
 
-def pending_jobs(plan: Plan, results_dir: Path, force: bool) -> tuple[list[Job], int]:
-    """Jobs still to do, with attempt numbers; a rerun skips runs whose latest attempt is ok."""
-    done = completed_run_keys(results_dir)
-    attempts = last_attempts(results_dir)
+def pending_jobs(
+    plan: Plan, results_dir: Path, force: bool, warnings: list[str] | None = None
+) -> tuple[list[Job], int]:
+    """Jobs still to do, with attempt numbers; a rerun skips runs whose latest attempt is ok.
+
+    A run counts as done only when its scores file reads back: one deleted or truncated by
+    hand, a full disk or a bad copy would otherwise keep its run "done" forever, and the method
+    would silently vanish from the leaderboard. Such a run is redone as a new attempt; why goes
+    to ``warnings``, as do results files that cannot be read and are skipped."""
+    sink = warnings if warnings is not None else []
+    report = ReadReport()
+    done = completed_run_keys(results_dir, report)
+    attempts = last_attempts(results_dir, report)
+    sink.extend(dict.fromkeys(report.problems))  # each file once, though read twice
     jobs: list[Job] = []
     skipped = 0
     seen: set[str] = set()
@@ -86,21 +97,111 @@ def pending_jobs(plan: Plan, results_dir: Path, force: bool) -> tuple[list[Job],
             continue
         seen.add(key)
         if key in done and not force:
-            skipped += 1
-            continue
+            problem = scores_problem(scores_path(results_dir, run.suite, run.task, key, done[key]))
+            if problem is None:
+                skipped += 1
+                continue
+            sink.append(f"run {run.label} was done but {problem}; running it again")
         jobs.append(Job(run, attempts.get(key, 0) + 1))
     return jobs, skipped
+
+
+def scores_problem(path: Path) -> str | None:
+    """Why the scores file at ``path`` does not read back (None: it does). Reads the footer
+    only: cheap enough for every finished run of every rerun."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return f"its scores file {path} is missing"
+    try:
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except Exception as exc:  # noqa: BLE001 - truncated, overwritten, not Parquet: all mean "redo"
+        return f"its scores file {path} is unreadable ({type(exc).__name__}: {exc})"
+    return None if rows else f"its scores file {path} holds no scores"
+
+
+class Claims:
+    """Which pending runs this session does, when several share a results folder.
+
+    Two terminals, or the tasks of a cluster job array, running the same suite on one folder
+    would each run every pending run (and log it to MLflow). Each run key has a lock file in
+    ``<results>/locks/``; a session runs only the keys whose lock it holds, for as long as it
+    runs. The locks are ``flock`` s (:mod:`fusionbench.filelock`): released by the kernel when
+    the session ends however it ends, so a run claimed by a session that died is free again.
+    """
+
+    def __init__(self, results_dir: Path):
+        self.folder = results_dir / "locks"
+        self._held: dict[str, IO[str]] = {}
+
+    def claim(self, run_key: str) -> bool:
+        if run_key in self._held:
+            return True
+        handle = try_lock(self.folder / f"run-{run_key}.lock")
+        if handle is None:
+            return False
+        self._held[run_key] = handle
+        return True
+
+    def release_all(self) -> None:
+        for handle in self._held.values():
+            handle.close()
+        self._held.clear()
+
+
+def claim_jobs(plan: Plan, options: RunOptions, claims: Claims, warnings: list[str]) -> tuple[list[Job], int, int]:
+    """(jobs this session runs, runs done before, runs being run by another session).
+
+    Pending runs are claimed, then the results are read again: a run another session finished
+    between the first look and the claim is done, and attempt numbers are those after it."""
+    candidates, _ = pending_jobs(plan, options.results_dir, options.force)
+    mine = {job.run.run_key for job in candidates if claims.claim(job.run.run_key)}
+    jobs, skipped = pending_jobs(plan, options.results_dir, options.force, warnings)
+    elsewhere = sum(1 for job in jobs if job.run.run_key not in mine)
+    return [job for job in jobs if job.run.run_key in mine], skipped, elsewhere
+
+
+STALE_TMP_S = 3600.0
+"""A temporary results file untouched this long belongs to a writer that is gone: writing one
+takes seconds, and the writer removes it itself on any error it survives."""
+
+
+def remove_stale_temporaries(results_dir: Path, older_than_s: float = STALE_TMP_S) -> int:
+    """Delete the ``.<name>.<pid>.tmp`` files an atomic write left behind when its process was
+    killed (or the disk filled while it was being cleaned up); readers ignore them, but they
+    hold disk space. Only old ones: another session may be writing a young one right now."""
+    now = time.time()
+    removed = 0
+    for path in results_dir.rglob(".*.tmp"):
+        try:
+            if path.is_file() and now - path.stat().st_mtime > older_than_s:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def run_plan(
     registry: Registry, plan: Plan, options: RunOptions, listener: Listener | None = None, executor: Any | None = None
 ) -> SessionSummary:
-    """Run what is pending of ``plan``. ``executor`` replaces the one ``options.executor`` names
-    (``fusionbench score`` passes one that scores saved outputs, so it resumes, records and
-    notifies observers exactly like a run)."""
+    """Run the plan's pending runs that no other session is running, recording each one.
+    ``executor`` replaces the one ``options.executor`` names (``fusionbench score`` passes one
+    that scores saved outputs, so it resumes, records and notifies observers exactly like a run)."""
     listener = listener or Listener()
     check_writable(options.results_dir)
-    jobs, skipped = pending_jobs(plan, options.results_dir, options.force)
+    remove_stale_temporaries(options.results_dir)
+    claims = Claims(options.results_dir)
+    try:
+        return _run_claimed(registry, plan, options, listener, claims, executor)
+    finally:
+        claims.release_all()
+
+
+def _run_claimed(
+    registry: Registry, plan: Plan, options: RunOptions, listener: Listener, claims: Claims, executor: Any | None
+) -> SessionSummary:
+    jobs, skipped, elsewhere = claim_jobs(plan, options, claims, [])
     suite = registry.get("suite", plan.suite).spec
     session = SessionInfo(
         session_id=uuid.uuid4().hex[:12],
@@ -112,7 +213,7 @@ def run_plan(
         n_done_before=skipped,
         argv=options.argv,
     )
-    summary = SessionSummary(skipped_done=skipped)
+    summary = SessionSummary(skipped_done=skipped, claimed_elsewhere=elsewhere)
     final_status: dict[str, str] = {}
     crashed: list[Job] = []
     env_json = json.dumps(environment_snapshot(registry), sort_keys=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fusionbench.canonical import canonical_json
+from fusionbench.errors import InvalidMetricOutput
 from fusionbench.engine.runspec import ComponentRef, RunSpec
 from fusionbench.lazy import build
 from fusionbench.registry import Registry
@@ -38,6 +39,24 @@ def build_metrics(registry: Registry, run: RunSpec) -> list[BuiltMetric]:
         spec = registry.get("metric", ref.lookup).spec
         out.append(BuiltMetric(ref, build(spec, **ref.params), spec.higher_is_better))
     return out
+
+
+def metric_value(values: Any, metric: str) -> float:
+    """The one score a metric gives the one image of a batch, or :class:`InvalidMetricOutput`.
+
+    Why strict: taking the first element of whatever came back silently kept the first column
+    of a ``(B, 3)`` answer (per-band scores, say) and recorded it as the metric's value."""
+    import torch
+
+    try:
+        tensor = torch.as_tensor(values)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidMetricOutput(f"metric {metric!r} returned {type(values).__name__}, not numbers: {exc}") from None
+    if tensor.numel() != 1:
+        raise InvalidMetricOutput(
+            f"metric {metric!r} returned shape {tuple(tensor.shape)} for one image; expected one value per image (shape (1,))"
+        )
+    return float(tensor.reshape(-1)[0])
 
 
 def as_batch(array: Any, device: Any = "cpu") -> Any:
@@ -77,7 +96,7 @@ def score_prediction(
                 "metric_params_json": canonical_json(dict(built.ref.params)),
                 "metric_dist_version": built.ref.dist_version,
                 "higher_is_better": built.higher_is_better,
-                "value": float(values.reshape(-1)[0]),
+                "value": metric_value(values, built.ref.name),
                 "seed": seed,
                 "image_wall_s": image_wall_s,
             }

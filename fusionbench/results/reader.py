@@ -39,7 +39,15 @@ def _read_tables(folder: Path, base: pa.Schema, report: ReadReport) -> pa.Table:
             if version is None:
                 report.problems.append(f"{path}: no fusionbench schema_version metadata; skipped")
                 continue
-            tables.append(table.replace_schema_metadata(None))
+            table = table.replace_schema_metadata(None)
+            try:
+                # a readable file whose columns cannot take the known types (a string where a
+                # number belongs) would make every later concatenation fail: skip it, say which
+                _conform(table, pa.unify_schemas([base, table.schema], promote_options="permissive"))
+            except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                report.problems.append(f"{path}: incompatible schema ({type(exc).__name__}: {exc}); skipped")
+                continue
+            tables.append(table)
             report.files += 1
     if not tables:
         return base.empty_table()
@@ -89,17 +97,17 @@ def read_scores(
     return scores[mask].reset_index(drop=True)
 
 
-def completed_run_keys(results: Path) -> dict[str, int]:
+def completed_run_keys(results: Path, report: ReadReport | None = None) -> dict[str, int]:
     """Run keys whose latest attempt finished ok, with that attempt number."""
-    latest = latest_runs(results)
+    latest = latest_runs(results, report=report)
     if latest.empty:
         return {}
     ok = latest[latest["status"] == "ok"]
     return dict(zip(ok["run_key"], ok["attempt"].astype(int)))
 
 
-def last_attempts(results: Path) -> dict[str, int]:
-    latest = latest_runs(results)
+def last_attempts(results: Path, report: ReadReport | None = None) -> dict[str, int]:
+    latest = latest_runs(results, report=report)
     if latest.empty:
         return {}
     return dict(zip(latest["run_key"], latest["attempt"].astype(int)))

@@ -77,6 +77,7 @@ class SessionInfo:
 class SessionSummary:
     counts: dict[str, int] = field(default_factory=dict)
     skipped_done: int = 0
+    claimed_elsewhere: int = 0  # pending runs left to the other session(s) running them now
     retried: int = 0
     wall_s: float = 0.0
     observer_errors: list[str] = field(default_factory=list)

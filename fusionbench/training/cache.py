@@ -8,14 +8,14 @@ a file lock makes concurrent workers wait for one another instead of training tw
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 from ..canonical import canonical_json, sha256_hex
+from ..filelock import locked as _locked
 from .checkpoint import is_complete
 
 KEY_LENGTH = 24
@@ -81,18 +81,3 @@ class CheckpointCache:
                 shutil.rmtree(final)
             os.replace(partial, final)
         return final, True
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock, the atomic rename still protects readers
-        yield
-        return
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -7,6 +7,7 @@ from typing import Sequence
 from fusionbench.errors import FusionbenchError
 from fusionbench.engine.execution import WorkerConfig, execute_run
 from fusionbench.registry import Registry
+from fusionbench.results.records import RunOutcome, utc_now
 from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobProgress, JobStarted
 
 
@@ -60,12 +61,23 @@ class InlineExecutor:
         for job in jobs:
             emit(JobStarted(job, config.device))
             hook_errors: list[str] = []
-            outcome = execute_run(
-                job.run,
-                job.attempt,
-                registry,
-                config,
-                progress=lambda done, total, job=job: emit(JobProgress(job, done, total)),
-                hook_errors=hook_errors,
-            )
+            started = utc_now()
+            try:
+                outcome = execute_run(
+                    job.run,
+                    job.attempt,
+                    registry,
+                    config,
+                    progress=lambda done, total, job=job: emit(JobProgress(job, done, total)),
+                    hook_errors=hook_errors,
+                )
+            except KeyboardInterrupt:
+                # Ctrl-C or SIGTERM in the middle of a run: record it as interrupted (as the
+                # local executor does) before the interruption ends the session
+                interrupted = RunOutcome(
+                    status="interrupted", error_type="Interrupted", error_message="interrupted by the user or a signal",
+                    device=config.device, started_at=started, finished_at=utc_now(),
+                )
+                emit(JobFinished(job, interrupted, tuple(hook_errors)))
+                raise
             emit(JobFinished(job, outcome, tuple(hook_errors)))

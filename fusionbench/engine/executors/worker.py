@@ -13,6 +13,9 @@ def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) 
     # Ctrl-C reaches the whole process group; only the coordinator reacts (it stops the workers
     # and records the interrupted runs), so a worker never dies half-way through a write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # likewise SIGTERM sent to the whole group by a scheduler: the coordinator handles it and
+    # kills its workers; a worker whose coordinator is gone ends through _exit_with_parent
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _exit_with_parent(os.getppid())
     os.environ.update(env)
     try:
