@@ -35,7 +35,7 @@ def _ssim_map(
 
 
 GAUSS_SIZE, GAUSS_SIGMA = 11, 1.5
-BAND_BLOCK = 32
+BAND_BLOCK = 64
 """Outputs per block of the banded filter matrices: a block costs ``BAND_BLOCK + 10`` multiply-adds
 per output (the 11 taps plus the band's zeros) but runs as one large matrix product."""
 
@@ -67,17 +67,16 @@ def _gaussian_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, .
     """``filter2(g g', m, 'valid')`` of ``x``, ``y``, ``x^2 + y^2`` and ``xy`` at once.
 
     The four maps are laid out ``(4, H, B, C, W)``, zero-padded to whole blocks, so the vertical
-    pass is one matrix product per map and block of rows with every column of every image at once
-    (``band' @ rows``) and the horizontal pass one per block of columns for all maps
-    (``rows @ band``): large BLAS calls instead of eleven memory-bound passes per direction, and
-    no transposed copies. SSIM needs ``var_x + var_y`` only, so ``x^2`` and ``y^2`` share a map.
-    Returns ``mu_x, mu_y, E[x^2 + y^2], E[xy]``, each ``(nbw, H_out, B, C, bw)``: columns come
-    in blocks and only the first ``W_out`` of the ``nbw * bw`` are real (:func:`_valid_mean`).
+    pass is one matrix product per block of rows for every column of every map and image
+    (``band' @ rows``) and the horizontal pass one per block of columns (``rows @ band``): a few
+    large BLAS calls instead of eleven memory-bound passes per direction, and no transposed
+    copies. SSIM needs ``var_x + var_y`` only, so ``x^2`` and ``y^2`` share a map. Returns
+    ``mu_x, mu_y, E[x^2 + y^2], E[xy]``, each ``(nbw, nbh, bh, B, C, bw)``: rows and columns come
+    in blocks, and only the first ``H_out``/``W_out`` of them are real (:func:`_valid_mean`).
     """
     b, c, h, w = x.shape
     k = GAUSS_SIZE
-    h_out, w_out = h - k + 1, w - k + 1
-    (nbh, bh), (nbw, bw) = _blocks(h_out), _blocks(w_out)
+    (nbh, bh), (nbw, bw) = _blocks(h - k + 1), _blocks(w - k + 1)
     hp, wp = nbh * bh + k - 1, nbw * bw + k - 1
     maps = x.new_empty(4, hp, b, c, wp)
     maps[:, h:].zero_()
@@ -90,25 +89,25 @@ def _gaussian_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, .
     taps = _gaussian_taps(x)
     flat = maps.view(4, hp, -1)
     band_h = _band(taps, bh).T.contiguous()
-    vertical = flat.new_empty(4, nbh, bh, flat.shape[-1])
-    for m in range(4):
-        for i in range(nbh):
-            torch.mm(band_h, flat[m, i * bh : i * bh + bh + k - 1], out=vertical[m, i])
-    # drop the padded output rows; every (map, row, image, band) is then one row of length wp
-    vertical = vertical.view(4, nbh * bh * b * c, wp)[:, : h_out * b * c].reshape(-1, wp)
+    vertical = flat.new_empty(nbh, 4, bh, flat.shape[-1])
+    for i in range(nbh):
+        torch.matmul(band_h, flat[:, i * bh : i * bh + bh + k - 1], out=vertical[i])
+    vertical = vertical.view(-1, wp)  # one row per (row block, map, row, image, band)
     band_w = _band(taps, bw)
     out = flat.new_empty(nbw, vertical.shape[0], bw)
     for j in range(nbw):
         torch.mm(vertical[:, j * bw : j * bw + bw + k - 1], band_w, out=out[j])
-    out = out.view(nbw, 4, h_out, b, c, bw)
-    return tuple(out[:, m] for m in range(4))
+    out = out.view(nbw, nbh, 4, bh, b, c, bw)
+    return tuple(out[:, :, m] for m in range(4))
 
 
-def _valid_mean(ssim_map: torch.Tensor, w_out: int) -> torch.Tensor:
-    """Mean over the real outputs of a ``(nbw, H_out, B, C, bw)`` map -> ``(B, C)``."""
-    nbw, h_out, _, _, bw = ssim_map.shape
-    cols = torch.arange(nbw * bw, device=ssim_map.device).view(nbw, 1, 1, 1, bw) < w_out
-    return torch.where(cols, ssim_map, 0.0).sum((0, 1, 4)) / (h_out * w_out)
+def _valid_mean(ssim_map: torch.Tensor, h_out: int, w_out: int) -> torch.Tensor:
+    """Mean over the real outputs of a ``(nbw, nbh, bh, B, C, bw)`` map -> ``(B, C)``."""
+    nbw, nbh, bh, _, _, bw = ssim_map.shape
+    dev = ssim_map.device
+    real_rows = torch.arange(nbh * bh, device=dev).view(1, nbh, bh, 1, 1, 1) < h_out
+    real_cols = torch.arange(nbw * bw, device=dev).view(nbw, 1, 1, 1, 1, bw) < w_out
+    return torch.where(real_rows & real_cols, ssim_map, 0.0).sum((0, 1, 2, 5)) / (h_out * w_out)
 
 
 def ssim_gaussian(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -> torch.Tensor:
@@ -125,7 +124,7 @@ def ssim_gaussian(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -
     # (2 mxy + c1)(2 (xy - mxy) + c2) / ((msq + c1)(sq - msq + c2)), in place on the temporaries
     num = (2 * mxy + c1).mul_(xy.sub(mxy).mul_(2).add_(c2))
     den = (msq + c1).mul_(sq.sub(msq).add_(c2))
-    return _valid_mean(num.div_(den), x.shape[-1] - GAUSS_SIZE + 1)
+    return _valid_mean(num.div_(den), x.shape[-2] - GAUSS_SIZE + 1, x.shape[-1] - GAUSS_SIZE + 1)
 
 
 def ssim_uniform(x: torch.Tensor, y: torch.Tensor, data_range: float, win: int = 7) -> torch.Tensor:
