@@ -22,7 +22,10 @@ from fusionbench.metrics import vifb
 from fusionbench.metrics.plugin import metric_specs
 from fusionbench.specs import DataCard
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large]
+SETTINGS = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large],
 )
 CARD = DataCard(max_value=255.0)
 SPECS = {s.name: s for s in metric_specs()}
@@ -143,6 +146,11 @@ def qcv_ref(im1: np.ndarray, im2: np.ndarray, fused: np.ndarray) -> float:
     return float(np.sum(ramda1 * d1 + ramda2 * d2) / np.sum(ramda1 + ramda2))
 
 
+def ei_colour(f: np.ndarray) -> float:
+    """``mean(mean(mean(g)))`` over rows, columns and channels."""
+    return ei_ref(f) if f.ndim == 2 else float(np.mean([ei_ref(f[..., k]) for k in range(f.shape[2])]))
+
+
 def per_channel(ref, vi: np.ndarray, ir: np.ndarray, f: np.ndarray) -> float:  # type: ignore[no-untyped-def]
     """VIFB's colour rule: channel k of VI and F, IR channel k (or the grey IR), mean over k."""
     if f.ndim == 2:
@@ -166,7 +174,7 @@ def _score(cls: type, vi: np.ndarray, ir: np.ndarray, f: np.ndarray) -> float:
 
 CASES = {
     "ce": (vifb.CE, lambda vi, ir, f: per_channel(ce_ref, vi, ir, f)),
-    "ei": (vifb.EI, lambda vi, ir, f: ei_ref(f) if f.ndim == 2 else float(np.mean([ei_ref(f[..., k]) for k in range(3)]))),
+    "ei": (vifb.EI, lambda vi, ir, f: ei_colour(f)),
     "qcb": (vifb.QCB, lambda vi, ir, f: per_channel(qcb_ref, vi, ir, f)),
     "qcv": (vifb.QCV, lambda vi, ir, f: per_channel(qcv_ref, vi, ir, f)),
 }
