@@ -7,6 +7,12 @@ rotations and noise of the RR sample; the Z-PNN FR crop upsampled with PAN detai
 from a seeded synthetic texture, so the script runs anywhere. The per-image NumPy loop baselines
 are fusionbench.metrics.naive's Q2n and D_s (the toolbox's loops, vectorised only inside a block).
 
+Gaussian SSIM is also timed side by side with its previous implementation (five maps through
+``correlate``'s separable passes) and with ``piq.ssim`` in float32 on the same batch (piq 0.8.0 is
+an optional, benchmark-only comparison: ``pip install --no-deps piq==0.8.0``; its package
+``__init__`` imports torchvision for other metrics, so the script loads ``piq.ssim`` alone and
+reports piq as missing when it is not installed).
+
 Run:  python benchmarks/metrics.py [--repeats 3] [--naive-images 20] [--dim-cut 0] [--threads 2]
 
 ``--dim-cut`` defaults to the ``reduced-res`` suite's border cut (0, read from the suite), so the
@@ -28,6 +34,7 @@ import torch
 from fusionbench.lazy import build
 from fusionbench.metrics import naive
 from fusionbench.components.metrics import metric_specs
+from fusionbench.metrics._stats import chunked
 from fusionbench.sensors import get_sensor
 from fusionbench.specs import DataCard
 from fusionbench.components.suites import REDUCED_RES
@@ -116,6 +123,66 @@ def timed(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def ssim_previous(x: torch.Tensor, y: torch.Tensor, data_range: float) -> torch.Tensor:
+    """The Gaussian SSIM before the banded-matrix filtering: five maps, each through
+    ``correlate``'s separable 1-D passes (kept here only as the speed baseline)."""
+    from fusionbench.imaging.matlab import correlate, fspecial_gaussian
+    from fusionbench.metrics.ssim import _ssim_map
+
+    w = torch.from_numpy(fspecial_gaussian(11, 1.5)).to(x)
+    f = lambda t: correlate(t, w, "zero", "valid")  # noqa: E731
+    mu_x, mu_y = f(x), f(y)
+    var_x, var_y, cov = f(x * x) - mu_x * mu_x, f(y * y) - mu_y * mu_y, f(x * y) - mu_x * mu_y
+    return _ssim_map(mu_x, mu_y, var_x, var_y, cov, data_range).mean((-2, -1))
+
+
+def load_piq_ssim() -> Callable[..., torch.Tensor] | None:
+    """``piq.ssim`` without running ``piq/__init__`` (which imports torchvision), or None."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    spec = importlib.util.find_spec("piq")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    if "piq" not in sys.modules:
+        package = types.ModuleType("piq")
+        package.__path__ = list(spec.submodule_search_locations)
+        sys.modules["piq"] = package
+    return importlib.import_module("piq.ssim").ssim
+
+
+def ssim_comparison(pred: torch.Tensor, ref: torch.Tensor, card: DataCard, repeats: int) -> list[str]:
+    """SSIM now vs before vs piq float32 on the RR batch (every band as an image, 0-255)."""
+    from fusionbench.metrics.ssim import ssim_gaussian
+
+    scale = 255.0 / card.max_value
+    x, y = (ref * scale).clamp(0, 255), (pred * scale).clamp(0, 255)
+    t_new = timed(lambda: chunked(lambda a, b: ssim_gaussian(a, b, 255.0), x, y), repeats)
+    t_old = timed(lambda: chunked(lambda a, b: ssim_previous(a, b, 255.0), x, y), repeats)
+    diff = float(((ssim_gaussian(x, y) - ssim_previous(x, y, 255.0)).abs()).max())
+    lines = [
+        f"  ssim (banded matmul, float64) {t_new:7.3f} s   previous (correlate passes) {t_old:7.3f} s   "
+        f"speed-up x{t_old / t_new:.1f}   max |diff| {diff:.1e}"
+    ]
+    piq_ssim = load_piq_ssim()
+    if piq_ssim is None:
+        lines.append("  piq.ssim float32: piq not installed (pip install --no-deps piq==0.8.0)")
+        return lines
+    xf, yf = (x / 255.0).float(), (y / 255.0).float()
+
+    def run() -> torch.Tensor:
+        return piq_ssim(xf, yf, data_range=1.0, kernel_size=11, kernel_sigma=1.5, reduction="none", downsample=False)
+
+    t_piq = timed(run, repeats)
+    lines.append(
+        f"  piq.ssim float32 (11x11 conv2d) {t_piq:7.3f} s   ours float64 is x{t_piq / t_new:.1f} faster   "
+        f"mean SSIM ours {float(ssim_gaussian(x, y).mean()):.6f} piq {float(run().mean()):.6f}"
+    )
+    return lines
+
+
 def calibration() -> str:
     """A fixed workload, so figures from a loaded or slow machine can be put in proportion:
     a 1024^2 float64 matmul (2.1 GFLOP) and 50 multiplies of 2^20 doubles (memory bound)."""
@@ -124,6 +191,14 @@ def calibration() -> str:
     t_mm = timed(lambda: a @ a, 3)
     t_ew = timed(lambda: [x * x for _ in range(50)], 3)
     return f"calibration: matmul 1024^2 {1000 * t_mm:.1f} ms, 50 x 2^20 multiplies {1000 * t_ew:.1f} ms"
+
+
+def load() -> str:
+    """The machine's load average: figures from a shared machine are only comparable side by side."""
+    import os
+
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
@@ -147,6 +222,7 @@ def main() -> None:
     card = DataCard(sensor="WV3", ratio=4, bands=8, max_value=2047.0, mtf_gnyq=wv3.ms_gnyq, pan_gnyq=wv3.pan_gnyq)
     rows: list[tuple[str, str, float, str]] = []
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; float64; median of {args.repeats} runs")
+    print(load())
     print(calibration())
     print(f"{'protocol':<9} {'metric':<11} {'seconds':>9} {'ms/image':>9}  mean value", flush=True)
 
@@ -189,11 +265,15 @@ def main() -> None:
     print(f"\nreduced resolution: {N_IMAGES} x 8x256x256 DN, dim_cut={args.dim_cut}; data: {rr_source}")
     print(f"full resolution:    {N_IMAGES} x 8x512x512 DN + PAN; data: {fr_source}")
     print(f"{'reduced':<9} {'ALL':<11} {total_rr:9.3f} {1000 * total_rr / N_IMAGES:9.1f}  (goal < 2 s)")
-    print(f"{'full':<9} {'ALL':<11} {total_fr:9.3f} {1000 * total_fr / N_IMAGES:9.1f}")
+    print(f"{'full':<9} {'ALL':<11} {total_fr:9.3f} {1000 * total_fr / N_IMAGES:9.1f}  (goal < 10 s)")
     print(calibration())
-    print(f"\nNumPy per-image loops on {n} images:")
+    print(f"\nNumPy per-image loops on {n} images (goal: torch >= x10):")
     print(f"  q2n  numpy {t_q2n_np:8.3f} s   torch {t_q2n:7.3f} s   speed-up x{t_q2n_np / t_q2n:.1f}")
     print(f"  d-s  numpy {t_ds_np:8.3f} s   torch {t_ds:7.3f} s   speed-up x{t_ds_np / t_ds:.1f}")
+    print(f"\nGaussian SSIM on the RR batch ({N_IMAGES} x 8 bands of 256x256; goals: x5 previous, x3 piq float32):")
+    for line in ssim_comparison(pred, ref, card, args.repeats):
+        print(line)
+    print(load())
 
 
 if __name__ == "__main__":

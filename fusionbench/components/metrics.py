@@ -98,6 +98,7 @@ def _fusion(
     ideal: float | None = None,
     extra: dict | None = None,
     version: str = VERSION,
+    module: str = "ivf",
     ref: str,
     desc: str,
 ) -> MetricSpec:
@@ -105,7 +106,7 @@ def _fusion(
         name=name,
         version=version,
         tasks=frozenset({"ivf", "mif"}),
-        factory=f"{_PKG}.ivf:{cls}",
+        factory=f"{_PKG}.{module}:{cls}",
         requires_reference=False,
         higher_is_better=hib,
         ideal=ideal,
@@ -115,6 +116,15 @@ def _fusion(
         description=desc,
     )
 
+
+VIFB_ONLY_PROFILE = ParamSpec(
+    "vifb",
+    "str",
+    ("cddfuse", "vifb"),
+    "vifb only: the CDDFuse evaluator does not compute this metric, so profile='cddfuse' is refused",
+)
+VIFB_ONLY = {"profile": VIFB_ONLY_PROFILE}
+VIFB_MATLAB = "VIFB (Zhang et al. 2020) metrics/"
 
 SSIM_FUSION_RANGE = ParamSpec(
     "profile",
@@ -190,6 +200,18 @@ def metric_specs() -> list[MetricSpec]:
         _fusion("nabf", "Nabf", hib=False, ideal=0.0, version=NABF_VERSION,
                 ref="Kumar's objective_fusion_perform_fn.m / analysis_nabf.m (NABF, modified), per_extn_im_fn border",
                 desc="fusion artefacts where the fused gradient exceeds both sources"),
+        # VIFB's remaining four (the CDDFuse evaluator has none of them: profile 'vifb' only)
+        _fusion("ce", "CE", hib=False, ideal=0.0, extra=VIFB_ONLY, module="vifb",
+                ref=f"{VIFB_MATLAB}metricsCross_entropy.m (Bulanon et al. 2009)",
+                desc="(CE(A,F) + CE(B,F))/2, CE(X,F) = sum p_X log2(p_X/p_F) over levels both images use"),
+        _fusion("ei", "EI", extra=VIFB_ONLY, module="vifb", ref=f"{VIFB_MATLAB}metricsEdge_intensity.m",
+                desc="mean Sobel gradient magnitude of F, replicated borders"),
+        _fusion("qcb", "QCB", extra=VIFB_ONLY, module="vifb",
+                ref=f"{VIFB_MATLAB}metricsQcb.m (Chen & Blum 2009; Z. Liu's metricChenBlum.m)",
+                desc="Chen-Blum contrast preservation: CSF DoG filtering, local contrast, saliency weights"),
+        _fusion("qcv", "QCV", hib=False, extra=VIFB_ONLY, module="vifb",
+                ref=f"{VIFB_MATLAB}metricsQcv.m (Chen & Varshney 2007; Z. Liu's metricChen.m)",
+                desc="Chen-Varshney: CSF-filtered source-fused differences, 16x16 regions weighted by sum g^5"),
     ]
 
 

@@ -51,16 +51,18 @@ MHIF = SuiteSpec(
 )
 
 _FUSION_METRICS = ("en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf")
+_VIFB_ONLY_METRICS = ("rmse", "ce", "ei", "qcb", "qcv")
 
 
 def _fusion_suite(task: str, profile: str, what: str) -> SuiteSpec:
     name = task if profile == "cddfuse" else f"{task}-{profile}"
     source = "the CDDFuse/DDFM Python evaluator" if profile == "cddfuse" else "the VIFB MATLAB benchmark"
-    # VIFB's MATLAB set also reports RMSE (mean of the RMSEs to both sources); the CDDFuse evaluator does not
-    metrics = _FUSION_METRICS + (("rmse",) if profile == "vifb" else ())
+    # VIFB's MATLAB set also reports RMSE, CE, EI, Q_CB and Q_CV; the CDDFuse evaluator has none of them
+    metrics = _FUSION_METRICS + (_VIFB_ONLY_METRICS if profile == "vifb" else ())
     return SuiteSpec(
         name=name,
-        version="1" if profile == "cddfuse" else "2",
+        # vifb 2: + rmse; 3: + ce, ei, qcb, qcv (all 13 VIFB metrics)
+        version="1" if profile == "cddfuse" else "3",
         description=f"{what} (no reference), metrics as {source} computes them",
         entries=(SuiteEntry(task=task, protocol="none", metrics=_metrics(*metrics, profile=profile)),),
     )

@@ -23,7 +23,7 @@ from fusionbench.sensors import get_sensor
 from fusionbench.specs import DataCard
 
 from . import _validate as V
-from ._stats import block_centred, chunked, uiqi_from_moments
+from ._stats import block_centred, block_view, chunked, uiqi_from_moments
 from .base import Metric, int_param, positive_param
 from .q2n import q2n
 
@@ -42,13 +42,17 @@ def _pair_uiqi(x: torch.Tensor, block: int) -> torch.Tensor:
 
 
 def _band_pan_uiqi(x: torch.Tensor, pan: torch.Tensor, block: int) -> torch.Tensor:
-    """Mean block UIQI of every band of ``x`` with ``pan``: ``(B, C)``."""
-    mx, dx = block_centred(x, block)
+    """Mean block UIQI of every band of ``x`` with ``pan``: ``(B, C)``.
+
+    Only the one-band PAN is centred: the covariance is ``sum(x (p - mean p))`` (the PAN's
+    deviations sum to zero per block), so the C bands are read by one mean, one variance and
+    one contraction, and never rewritten as centred copies.
+    """
+    v = block_view(x, block)
     mp, dp = block_centred(pan, block)
     n1 = block * block - 1
-    q = uiqi_from_moments(
-        mx, mp, (dx * dx).sum((3, 5)) / n1, (dp * dp).sum((3, 5)) / n1, (dx * dp).sum((3, 5)) / n1
-    )
+    cov = torch.einsum("bcysxt,bysxt->bcyx", v, dp[:, 0]) / n1
+    q = uiqi_from_moments(v.mean((3, 5)), mp, v.var((3, 5), correction=1), (dp * dp).sum((3, 5)) / n1, cov)
     return q.mean((2, 3))
 
 

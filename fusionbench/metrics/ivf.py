@@ -79,14 +79,19 @@ def _mutual_information(joint: torch.Tensor) -> torch.Tensor:
 
 
 # -- per-channel functional metrics: (B,C,H,W) -> (B,C) ------------------------------------------
-def entropy(f: torch.Tensor, profile: str) -> torch.Tensor:
-    """Shannon entropy (bits) of the 256-bin grey histogram (cddfuse rounds, vifb floors)."""
-    levels = torch.round(f) if profile == "cddfuse" else torch.floor(f)
+def grey_histogram(f: torch.Tensor, level: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """Per image and channel probabilities of the 256 grey levels ``level(f)`` clipped to 0..255,
+    ``(B,C,H,W)`` -> ``(B,C,256)`` float64, all histograms from one batched bincount."""
     b, c = f.shape[:2]
-    labels = levels.clamp(0, 255).long().reshape(b * c, -1)
+    labels = level(f).clamp(0, 255).long().reshape(b * c, -1)
     offset = torch.arange(b * c, device=f.device)[:, None] * 256
     hist = torch.bincount((labels + offset).reshape(-1), minlength=b * c * 256).reshape(b, c, 256)
-    p = hist.to(torch.float64) / labels.shape[1]
+    return hist.to(torch.float64) / labels.shape[1]
+
+
+def entropy(f: torch.Tensor, profile: str) -> torch.Tensor:
+    """Shannon entropy (bits) of the 256-bin grey histogram (cddfuse rounds, vifb floors)."""
+    p = grey_histogram(f, torch.round if profile == "cddfuse" else torch.floor)
     return _entropy(p, (-1,), torch.log2)
 
 
@@ -335,9 +340,19 @@ class FusionMetric(Metric):
     rules and the quantisation, then averages per-channel scores over channels."""
 
     min_side: ClassVar[int] = 1
+    profiles: ClassVar[tuple[str, ...]] = PROFILES
+    """The profiles that define this metric; a metric only one reference evaluator has refuses
+    the others at construction instead of inventing a variant."""
+    missing_profile_reason: ClassVar[str] = ""
 
     def __init__(self, profile: str = "cddfuse", quantize: str = "round") -> None:
         self.profile = choice_param(self.name, "profile", profile, PROFILES)
+        if self.profile not in self.profiles:
+            only = " or ".join(repr(p) for p in self.profiles)
+            raise ValueError(
+                f"{self.name}: profile {self.profile!r} does not define this metric "
+                f"({self.missing_profile_reason}); use profile={only}"
+            )
         self.quantize = choice_param(self.name, "quantize", quantize, QUANTIZE)
 
     def __call__(
@@ -534,6 +549,7 @@ __all__ = [
     "VIF",
     "FusionMetric",
     "ImageMetric",
+    "grey_histogram",
     "Nabf",
     "Qabf",
     "SourceMetric",

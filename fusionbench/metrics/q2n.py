@@ -67,34 +67,55 @@ def structure_constants(n: int) -> torch.Tensor:
 def onions_quality(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Hypercomplex quality vector of blocks: ``x`` reference, ``y`` fused, ``(..., C, n)``.
 
-    Returns ``(..., C)``; the block's Q2n value is its Euclidean norm.
+    Returns ``(..., C)``; the block's Q2n value is its Euclidean norm. Every term the toolbox
+    forms from the normalised pixels is a function of the blocks' raw moments (sums, sums of
+    squares and the ``C x C`` cross products, one batched matmul), so the pixels are read a few
+    times and never rewritten: :func:`_quality_from_moments`.
     """
-    n = x.shape[-1]
-    c = x.shape[-2]
-    kappa = n / (n - 1)
-    sign = torch.ones(c, 1, dtype=x.dtype, device=x.device)
-    sign[1:] = -1.0
-    m = x.mean(-1, keepdim=True)
-    s = x.std(-1, correction=1, keepdim=True)
-    s = torch.where(s == 0, torch.full_like(s, EPS), s)
-    xn = (x - m) / s + 1.0
-    # The fused block is normalised with the reference's statistics and conjugated. Toolbox quirk:
-    # it tests the block *mean* for zero and then maps the fused band as if the std were 1.
-    s_f = torch.where(m == 0, torch.ones_like(s), s)
-    yn = sign * ((y - m) / s_f + 1.0)
+    sxy = x @ y.transpose(-1, -2)
+    moments = (x.sum(-1), y.sum(-1), torch.linalg.vecdot(x, x), torch.linalg.vecdot(y, y), sxy)
+    return _quality_from_moments(x.shape[-1], *moments)
 
-    a, cm = xn.mean(-1), yn.mean(-1)  # (..., C)
-    mod_a2, mod_c2 = (a * a).sum(-1), (cm * cm).sum(-1)
+
+def _quality_from_moments(
+    n: int, sx: torch.Tensor, sy: torch.Tensor, sxx: torch.Tensor, syy: torch.Tensor, sxy: torch.Tensor
+) -> torch.Tensor:
+    """``onions_quality`` from block moments: sums ``(..., C)``, cross sums ``(..., C, C)``.
+
+    The toolbox normalises ``xn = (x - m)/s + 1`` (``m``, ``s``: the reference band's mean and
+    sample std, ``s = eps`` when 0) and ``yn = sign (y - m)/t + 1`` (``t = s``, or 1 where the
+    *mean* is 0: its quirk), with the conjugate's signs. Expanding the squares and products:
+    ``mean(xn) = 1``, ``sum(xn^2) = S_xx/s^2 + n``, ``sum(yn^2) = (S_yy + n d^2)/t^2 + 2 n d/t + n``
+    with ``d = m_y - m``, and ``mean(xn_i yn_j) = sign_j (cov_ij/(s_i t_j) + d_j/t_j + 1)``. On the
+    uint16 integers Q2n quantises to, ``n sum(x^2) - sum(x)^2`` and ``n sum(x y) - sum(x) sum(y)``
+    are exact in float64 (below 2^53), so the centred moments carry no cancellation error.
+    """
+    c = sx.shape[-1]
+    kappa = n / (n - 1)
+    sign = torch.ones(c, dtype=sx.dtype, device=sx.device)
+    sign[1:] = -1.0
+    m, m_y = sx / n, sy / n
+    s_xx = (n * sxx - sx * sx) / n  # sum of squared deviations
+    s_yy = (n * syy - sy * sy) / n
+    cov = (n * sxy - sx[..., :, None] * sy[..., None, :]) / (n * n)
+    s = torch.sqrt(s_xx / (n - 1))
+    s = torch.where(s == 0, torch.full_like(s, EPS), s)
+    t = torch.where(m == 0, torch.ones_like(s), s)
+    d = m_y - m
+
+    a = torch.ones_like(m)
+    cm = sign * (d / t + 1.0)
+    mod_a2, mod_c2 = torch.full_like(m[..., 0], float(c)), (cm * cm).sum(-1)
     t2 = torch.sqrt(mod_a2) * torch.sqrt(mod_c2)
     t4 = mod_a2 + mod_c2
-    int1 = kappa * (xn * xn).sum((-2, -1)) / n
-    int2 = kappa * (yn * yn).sum((-2, -1)) / n
+    int1 = kappa * (s_xx / (s * s) + n).sum(-1) / n
+    int2 = kappa * ((s_yy + n * d * d) / (t * t) + 2 * n * d / t + n).sum(-1) / n
     t3 = int1 + int2 - kappa * t4
     mean_bias = 2 * t2 / t4
 
-    # mean over pixels of the hypercomplex product xn(p) yn(p), via the cross moments M_ij
-    cross = (xn @ yn.transpose(-1, -2)) / n  # (..., C, C)
-    table = structure_constants(c).to(device=x.device, dtype=x.dtype)
+    # mean over pixels of the hypercomplex product xn(p) yn(p), via the normalised cross moments
+    cross = sign * (cov / (s[..., :, None] * t[..., None, :]) + (d / t + 1.0)[..., None, :])
+    table = structure_constants(c).to(device=sx.device, dtype=sx.dtype)
     qv = kappa * torch.einsum("kij,...ij->...k", table, cross)
     qm = onion_mult(a, cm, dim=-1)
     q = (qv - kappa * qm) * (mean_bias * 2 / t3)[..., None]

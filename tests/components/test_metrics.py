@@ -16,6 +16,7 @@ EXPECTED = {
     "sam", "ergas", "psnr", "ssim", "q2n", "q-avg", "scc",
     "d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr",
     "en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf", "rmse",
+    "ce", "ei", "qcb", "qcv",
 }
 
 
