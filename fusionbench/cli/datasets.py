@@ -230,7 +230,7 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
     table = Table(title=f"check {spec.name}" + (" (SYNTHETIC)" if spec.synthetic else ""))
     for column in ("split", "items", "shapes (first item)", "value range", "wald max err", "warnings", "seconds", "content sha256"):
         table.add_column(column, overflow="fold")
-    failed = False
+    failures: list[str] = []
     for split in todo:
         start = time.perf_counter()
         try:
@@ -255,7 +255,7 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
             out.print(f"[yellow]{split}: unavailable[/]\n{escape(str(exc))}")
             continue
         except (DataFormatError, FusionbenchError, OSError, ValueError) as exc:
-            failed = True
+            failures.append(f"error: {spec.name} [{split}]: {exc}")
             table.add_row(split, "[red]FAILED[/]", "", "", "", escape(str(exc)), f"{time.perf_counter() - start:.1f}", "")
             continue
         wald_cell = f"{wald_err:.3g}" if wald and spec.task == "pansharpening" and spec.protocol == "reduced" else "–"
@@ -270,5 +270,8 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
             digest,
         )
     out.print(table)
-    if failed:
+    # the table folds long messages across rows; each fault is repeated whole, one line each
+    for line in failures:
+        click.echo(line, err=True)
+    if failures:
         raise SystemExit(1)

@@ -303,10 +303,11 @@ def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
     out.print(f"done in {summary.wall_s:.1f} s: {counts}; {summary.skipped_done} already done{retried}{elsewhere}")
     for error in summary.observer_errors:
         out.print(f"[yellow]plugin hook error:[/] {escape(error)}")
-    for record in failures:
+    for record in failures:  # one line each, however long (the terminal wraps it; grep finds it whole)
         out.print(
             f"[red]{record.status}[/] {escape(record.label)}: "
-            f"{escape(record.outcome.error_type)}: {escape(record.outcome.error_message)}"
+            f"{escape(record.outcome.error_type)}: {escape(record.outcome.error_message)}",
+            soft_wrap=True,
         )
     print_leaderboard(out, args.results, args.suite_name, fmt="table")
 

@@ -2,8 +2,9 @@
 
 Readers call :func:`validate_item` on each item they hand out, so a NaN in image 17 of a 20-image
 HDF5 file is reported as ``test_wv3.h5 [item 17]: field 'ms' has 12 NaN value(s)`` instead of
-surfacing later as a NaN metric. Range checks only *warn*: interpolated ``lms`` legitimately
-overshoots the data range a little.
+surfacing later as a NaN metric. Values above the data range only *warn*: interpolated ``lms``
+legitimately overshoots it a little. Values far *below zero* are an error (see
+:func:`require_not_far_negative`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from ..errors import DataFormatError
 from ..protocols import FusionItem
 from ..specs import DataCard
 from ..tasks import get_task
+
+NEGATIVE_LIMIT = 0.25
+"""Values below ``-NEGATIVE_LIMIT * max_value`` are refused (:func:`require_not_far_negative`)."""
 
 
 def require_finite(arr: np.ndarray, field: str, source: str) -> None:
@@ -33,6 +37,8 @@ def require_chw(arr: np.ndarray, field: str, source: str, channels: int | None =
     """Raise unless ``arr`` is channel-first (C, H, W), optionally with ``channels`` channels."""
     if arr.ndim != 3:
         raise DataFormatError(f"{source}: field {field!r} has shape {arr.shape}; expected (C, H, W)")
+    if 0 in arr.shape:
+        raise DataFormatError(f"{source}: field {field!r} has shape {arr.shape}: the image has no pixels")
     if channels is not None and arr.shape[0] != channels:
         hint = ""
         if arr.shape[-1] == channels:
@@ -79,7 +85,32 @@ def validate_item(item: FusionItem, task: str, card: DataCard, source: str) -> l
 
     for name, arr in fields.items():
         require_finite(arr, name, where)
+        require_not_far_negative(arr, name, where, card.max_value)
     return range_warnings(fields, card.max_value, where)
+
+
+def require_not_far_negative(arr: np.ndarray, field: str, source: str, max_value: float) -> None:
+    """Raise if ``arr`` goes below ``-NEGATIVE_LIMIT * max_value`` (a quarter of the data range).
+
+    Every field holds intensities (DN, reflectance, 8-bit grey), which are never negative when
+    measured, and the metrics rely on it: Q2n quantises to uint16 as the MATLAB toolbox does, so
+    every negative value becomes 0, and data that are entirely negative score a perfect Q2n of 1.0. Small negatives are legitimate, though: interpolation (``lms`` by the 23-tap
+    interpolator, ``hsi_up`` by bicubic resizing) undershoots next to sharp edges — by 11 % of the
+    step for an edge between 0 and full range, 15 % for a one-pixel bright line on black, and
+    resampled products (atmospherically corrected reflectance) can dip slightly below zero too.
+    A quarter of the range leaves room for those while refusing what is never an intensity: a
+    signed or offset encoding, a sign flip, a wrong fill value such as -9999.
+    """
+    if arr.size == 0 or max_value <= 0:
+        return
+    lo = float(np.min(arr))
+    limit = -NEGATIVE_LIMIT * max_value
+    if lo < limit:
+        n = int(np.count_nonzero(arr < limit))
+        raise DataFormatError(
+            f"{source}: field {field!r} has {n} value(s) below {limit:g} (minimum {lo:g}); intensities cannot be "
+            f"that negative for a data range of [0, {max_value:g}] (signed or offset data, or a fill value?)"
+        )
 
 
 def _check_resolution_pair(
@@ -109,11 +140,14 @@ def _check_resolution_pair(
 
 
 def range_warnings(fields: Mapping[str, np.ndarray], max_value: float, where: str) -> list[str]:
-    """Warn when values fall far outside [0, max_value] (e.g. a file normalised to [0, 1] by mistake)."""
+    """Warn when values go far above max_value, or look normalised to [0, 1] by mistake.
+
+    (Values far below zero are refused by :func:`require_not_far_negative` before this runs.)
+    """
     out: list[str] = []
     for name, arr in fields.items():
         lo, hi = float(arr.min()), float(arr.max())
-        if lo < -0.25 * max_value or hi > 1.5 * max_value:
+        if lo < -NEGATIVE_LIMIT * max_value or hi > 1.5 * max_value:
             out.append(f"{where}: {name!r} spans [{lo:g}, {hi:g}], far outside [0, {max_value:g}]")
         elif max_value > 2 and hi <= 1.0 and hi > 0:
             out.append(

@@ -5,12 +5,19 @@ OpenCV's full-range YCrCb (:func:`fusionbench.imaging.color.rgb_to_ycrcb`, 8-bit
 goes to the model, and Cb/Cr are kept so the fused Y can be turned back into colour with
 :func:`restore_colour`. Grey images stored as three equal channels (TNO, LLVIP IR, Harvard MRI)
 are recognised and handed out exactly, without a colour round trip. Values stay 0..255.
+
+Only 8-bit images are read. A 16-bit PNG/TIFF or a floating-point TIFF is refused rather than
+converted: every IVF/MIF metric and model assumes 0..255, and there is no one right conversion (a
+14-bit thermal camera fills 0..16383 of a 16-bit file, a float TIFF may hold 0..1, 0..255 or
+kelvins), so a silent guess would score data on the wrong scale. Images larger than Pillow's
+decompression-bomb limit are refused with the size they claim.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,21 +28,40 @@ COLOUR_DELTA = 128.0
 COLOUR_INFO = {"space": "YCrCb, OpenCV full range (Y = 0.299R + 0.587G + 0.114B)", "delta": COLOUR_DELTA, "cbcr_order": "Cb, Cr"}
 
 
+EIGHT_BIT_MODES = frozenset(
+    {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
+)
+"""Pillow modes whose channels are 8-bit (or 1-bit): the only ones :func:`read_image` accepts."""
+
+
 def read_image(path: Path) -> np.ndarray:
-    """Pixels as float64, (H, W) for grey or (H, W, 3) for colour; alpha and palettes resolved."""
+    """Pixels as float64, (H, W) for grey or (H, W, 3) for colour; alpha and palettes resolved.
+
+    Raises :class:`DataFormatError` for unreadable files, images that are not 8-bit (see the
+    module docstring) and images over Pillow's decompression-bomb limit.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            im.load()
             mode = im.mode
-            if mode in ("P", "PA", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
+            if mode not in EIGHT_BIT_MODES:
+                raise DataFormatError(_not_eight_bit(path, im))
+            im.load()
+            if mode in ("P", "PA", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
                 im = im.convert("RGB")
-            elif mode in ("LA", "1"):
+            elif mode in ("LA", "La", "1"):
                 im = im.convert("L")
             arr = np.asarray(im)
+    except DataFormatError:
+        raise
     except FileNotFoundError:
         raise DataFormatError(f"{path}: file not found") from None
+    except Image.DecompressionBombError as exc:
+        raise DataFormatError(
+            f"{path}: refused, the image claims more pixels than Pillow's safety limit allows "
+            f"(a decompression bomb, or an image far larger than IVF/MIF data): {exc}"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataFormatError(f"{path}: not a readable image (truncated or corrupt?): {exc}") from None
     if arr.ndim == 3 and arr.shape[2] == 1:
@@ -43,6 +69,28 @@ def read_image(path: Path) -> np.ndarray:
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
         raise DataFormatError(f"{path}: unsupported image layout {arr.shape} (mode {mode})")
     return arr.astype(np.float64)
+
+
+def _not_eight_bit(path: Path, im: Any) -> str:
+    """The refusal of a 16-bit, 32-bit integer or floating-point Pillow image, with its value range."""
+    mode = str(im.mode)
+    if mode.startswith("F"):
+        kind = "a floating-point"
+    elif mode.startswith("I;16"):
+        kind = "a 16-bit"
+    elif mode.startswith("I"):
+        kind = "an integer (more than 8-bit)"
+    else:
+        kind = f"a {mode}-mode"
+    try:
+        lo, hi = im.getextrema()
+        values = f", values {lo:g}..{hi:g}"
+    except Exception:  # noqa: BLE001 - the range only adds detail to the message
+        values = ""
+    return (
+        f"{path}: {kind} image (Pillow mode {mode}{values}); IVF/MIF images must be 8-bit (0..255), and the "
+        "conversion depends on how the image was made, so it is not guessed: save it as 8-bit with the scaling you intend"
+    )
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ def _numeric(arr: Any, key: str, source: Path) -> np.ndarray:
     a = a.astype(np.float64)
     if a.ndim not in (2, 3):
         raise DataFormatError(f"{source}: {key!r} has shape {a.shape}; expected H×W×C (MATLAB order)")
+    if a.size == 0:
+        raise DataFormatError(f"{source}: {key!r} has shape {a.shape}: the image has no pixels")
     return a
 
 
