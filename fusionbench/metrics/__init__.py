@@ -1,4 +1,4 @@
-"""Quality metrics for every fusion task (issue 3; definitions in the shared spec §B-§D).
+"""Quality metrics for every fusion task (definitions: the Pansharpening Toolbox, Deng's group's MHIF code, the CDDFuse evaluator and VIFB; see docs/metrics.md).
 
 Modules: :mod:`.pansharpening` (reduced resolution, shared SAM/ERGAS/PSNR with MHIF),
 :mod:`.fullres` (QNR family, HQNR), :mod:`.mhif` (SSIM), :mod:`.ivf` (IVF/MIF, two profiles),

@@ -1,4 +1,4 @@
-"""Full-resolution (no-reference) pansharpening metrics (spec §B.7-§B.10).
+"""Full-resolution (no-reference) pansharpening metrics (toolbox D_lambda.m, D_s.m, QNR.m, D_lambda_K.m (Khan et al. 2009) and HQNR.m).
 
 D_lambda and D_s compare UIQI values between band pairs / band-PAN pairs at the two scales,
 averaging UIQI over distinct ``S``x``S`` blocks; D_lambda^K (Khan) is ``1 - Q2n`` between the

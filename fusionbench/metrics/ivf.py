@@ -1,9 +1,9 @@
-"""No-reference fusion metrics for infrared-visible (IVF) and medical (MIF) fusion (spec §D.3-§D.5).
+"""No-reference fusion metrics for infrared-visible (IVF) and medical (MIF) fusion.
 
 The field computes "the same" metric in incompatible ways, so every metric takes a ``profile``:
 
-- ``cddfuse``: the Python ``Evaluator`` CDDFuse/DDFM-era papers use (spec §D.3), grey images only.
-- ``vifb``: the VIFB MATLAB benchmark (spec §D.4, values verified against its MATLAB output).
+- ``cddfuse``: the Python ``Evaluator`` CDDFuse/DDFM-era papers use (CDDFuse's ``utils/Evaluator.py``), grey images only.
+- ``vifb``: the VIFB MATLAB benchmark (Zhang et al., VIFB, CVPR workshops 2020; values verified against its MATLAB output).
   Colour fused images are scored per channel and averaged (grey sources replicated), except SF,
   which VIFB computes on the channels laid side by side. Metrics VIFB does not have (SCD, VIF, CC,
   Nabf) use the CDDFuse/reference formula per channel under this profile.
@@ -328,7 +328,7 @@ def psnr_fusion(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor, profile: str)
 
 def rmse_vifb(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """VIFB's ``metricsRmse``: the mean over the two sources of its "mse" ``||X - F||_2 / (H W)``
-    (an L2 norm divided by the pixel count, *not* a root-mean-square error; spec §D.4). The same
+    (an L2 norm divided by the pixel count, *not* a root-mean-square error; VIFB ``metricsRmse.m``). The same
     quantity is the denominator of VIFB's PSNR."""
     hw = f.shape[-2] * f.shape[-1]
     return (torch.sqrt(((a - f) ** 2).sum((-2, -1))) + torch.sqrt(((b - f) ** 2).sum((-2, -1)))) / (2.0 * hw)
@@ -501,7 +501,7 @@ class PSNRFusion(SourceMetric):
 
 
 class RMSE(SourceMetric):
-    """VIFB's "Rmse" (spec §D.4) under both profiles: the CDDFuse evaluator has none, so the
+    """VIFB's "Rmse" (``metricsRmse.m``) under both profiles: the CDDFuse evaluator has none, so the
     ``cddfuse`` profile scores the same formula on the grey image (like SCD/VIF/CC/Nabf under
     ``vifb``). Lower is better, 0 for ``F == A == B``."""
 

@@ -1,4 +1,4 @@
-"""MHIF metrics as the Deng-group MATLAB package computes them (spec §C.3).
+"""MHIF metrics as the Deng-group MATLAB package computes them (its ``analysis_ref`` functions).
 
 PSNR, SAM and ERGAS are the pansharpening definitions (:mod:`.pansharpening`), registered for
 both tasks. Only SSIM is specific: band-wise Wang SSIM on the data rescaled to 0-255

@@ -1,7 +1,7 @@
-"""Reduced-resolution pansharpening metrics, as the MATLAB toolbox defines them (spec §B.1-§B.6).
+"""Reduced-resolution pansharpening metrics, as the MATLAB toolbox defines them (Vivone et al., IEEE GRSM 2021, and its toolbox: SAM.m, ERGAS.m, Q.m, q2n.m, SCC.m).
 
 All functions take batched ``(B,C,H,W)`` float64 tensors in DN and return ``(B,)``. SAM, ERGAS
-and PSNR also serve MHIF (spec §C.3): their definitions are the same there.
+and PSNR also serve MHIF (Deng's group's MHIF evaluation code): their definitions are the same there.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Q2n (Q4/Q8): the hypercomplex quality index of Garzelli & Nencini (spec §B.4).
+"""Q2n (Q4/Q8): the hypercomplex quality index of Garzelli & Nencini (IEEE TGRS 2009; toolbox q2n.m / onions_quality.m).
 
 Q2n treats the C bands of a pixel as one hypercomplex number (Cayley-Dickson algebra of
 dimension 2^n) and measures, per 32x32 block, correlation, mean bias and contrast of the

@@ -1,4 +1,4 @@
-"""The two SSIM variants the field uses (spec §C.3, §D.3, §D.4), per channel, batched.
+"""The two SSIM variants the field uses (Wang et al.'s ssim_index.m as Deng's group uses it; scikit-image's as the CDDFuse evaluator uses it), per channel, batched.
 
 - :func:`ssim_gaussian`: Wang et al.'s MATLAB ``ssim_index``: 11x11 Gaussian window (sigma 1.5),
   ``filter2(..., 'valid')``, population moments, K = (0.01, 0.03). Used by the MHIF package (data

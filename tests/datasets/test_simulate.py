@@ -1,4 +1,4 @@
-"""Wald protocol: the real Deng-group samples are reproduced from their gt (spec §A.4)."""
+"""Wald protocol: the real Deng-group samples are reproduced from their gt (Wald's protocol, toolbox MTF.m)."""
 
 from __future__ import annotations
 

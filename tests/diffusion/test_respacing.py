@@ -1,4 +1,4 @@
-"""Respacing index sets: the examples of models.md §1.5, and properties of both rules."""
+"""Respacing index sets: the examples of improved-diffusion's space_timesteps docstring, and properties of both rules."""
 
 from __future__ import annotations
 

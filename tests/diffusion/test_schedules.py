@@ -1,4 +1,4 @@
-"""Noise schedules against their closed forms and the numbers quoted in models.md §1.5."""
+"""Noise schedules against their closed forms and numbers from Nichol & Dhariwal 2021 / Ho et al. 2020."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_linear_schedule_matches_ddpm_and_the_spec_value():
     betas = linear_betas(1000)
     assert float(betas[0]) == pytest.approx(1e-4)
     assert float(betas[-1]) == pytest.approx(0.02)
-    assert linear_schedule(1000).alpha_bar(999) == pytest.approx(4.04e-5, rel=0.01)  # models.md §1.5
+    assert linear_schedule(1000).alpha_bar(999) == pytest.approx(4.04e-5, rel=0.01)  # Ho et al. 2020 linear schedule
     # scaled for other T: the same noise range as T = 1000
     assert float(linear_betas(500)[0]) == pytest.approx(2e-4)
     assert float(linear_betas(500)[-1]) == pytest.approx(0.04)

@@ -1,4 +1,4 @@
-"""Colour and grey conversions (spec §0, §D.2, §D.3)."""
+"""Colour and grey conversions (MATLAB rgb2ycbcr/rgb2gray, OpenCV)."""
 
 from __future__ import annotations
 

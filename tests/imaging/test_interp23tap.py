@@ -1,4 +1,4 @@
-"""interp23tap (spec §A.5) against a per-stage NumPy transcription."""
+"""interp23tap (toolbox interp23tap.m) against a per-stage NumPy transcription."""
 
 from __future__ import annotations
 

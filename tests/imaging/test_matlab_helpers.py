@@ -1,4 +1,4 @@
-"""MATLAB-semantics helpers (spec §0) against independent SciPy/NumPy formulations."""
+"""MATLAB-semantics helpers against independent SciPy/NumPy formulations."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_imresize_matches_matlab_printed_value() -> None:
 
 
 def _imresize_loop(x: np.ndarray, scale: float) -> np.ndarray:
-    """Straight per-output-sample transcription of the imresize definition (spec §0), 1-D."""
+    """Straight per-output-sample transcription of the imresize definition (MATLAB documentation), 1-D."""
 
     def cubic(d: float) -> float:
         a = abs(d)

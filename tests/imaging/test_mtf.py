@@ -1,4 +1,4 @@
-"""MTF kernels and Wald degradation (spec §A.4) — values and real-data reproduction."""
+"""MTF kernels and Wald degradation (toolbox MTF.m) — values and real-data reproduction."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sensor table (spec §A.1) and the toolbox's case-sensitive fallback."""
+"""Sensor table (toolbox MTF.m constants) and the toolbox's case-sensitive fallback."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""IVF/MIF metrics: VIFB MATLAB values (spec §I.1) for the ``vifb`` profile, and an independent
-NumPy transcription of the CDDFuse evaluator (spec §D.3) for the ``cddfuse`` profile, on the real
+"""IVF/MIF metrics: VIFB MATLAB values for the ``vifb`` profile, and an independent
+NumPy transcription of the CDDFuse evaluator (utils/Evaluator.py) for the ``cddfuse`` profile, on the real
 images in ../shared/data."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _grey(path: Path) -> np.ndarray:
 
 
 # -- VIFB (MATLAB) values -----------------------------------------------------------------------
-VIFB_VALUES = {  # spec §I.1, MATLAB output exactly as printed (strings: the printed digits matter)
+VIFB_VALUES = {  # VIFB's MATLAB output exactly as printed (strings: the printed digits matter)
     ("carLight", "GFF"): {
         "en": "7.5117", "sd": "51.682", "ag": "2.3055", "sf": "10.368", "mi": "3.0793", "ssim-fusion": "1.5882",
         "qabf": "0.6698", "psnr-fusion": "59.407", "rmse": "0.074542",
@@ -101,7 +101,7 @@ def test_vifb_rmse_is_the_psnr_denominator(shared_data: Path) -> None:
     assert ivf.RMSE()(grey_f, None, {"ir": g, "vi": g}, CARD).item() == pytest.approx(expect, rel=1e-12)
 
 
-# -- CDDFuse evaluator, transcribed in NumPy from spec §D.3 ------------------------------------
+# -- CDDFuse evaluator, transcribed in NumPy from utils/Evaluator.py ------------------------------------
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     da, db = a - a.mean(), b - b.mean()
     return float((da * db).sum() / np.sqrt((da**2).sum() * (db**2).sum()))

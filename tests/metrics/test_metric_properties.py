@@ -1,4 +1,4 @@
-"""Hypothesis properties (issue 3): perfect fusions score the ideal value, SAM/ERGAS invariances
+"""Hypothesis properties: perfect fusions score the ideal value, SAM/ERGAS invariances
 and scaling, and clear errors for invalid inputs naming the metric and the input: NaN/inf at random
 positions, random mismatched shapes, random wrong band counts and empty images, on pred, ref and
 every input a metric reads."""

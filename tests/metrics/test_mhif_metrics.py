@@ -1,4 +1,4 @@
-"""MHIF metrics (spec §C.3): SSIM as the Deng-group MATLAB package computes it, plus the shared
+"""MHIF metrics: SSIM as the Deng-group MATLAB package computes it, plus the shared
 PSNR/SAM/ERGAS definitions on [0,1] hyperspectral cubes (synthetic: no real HSI sample exists)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reduced-resolution pansharpening metrics: spec §I.2 regression values on the real samples,
+"""Reduced-resolution pansharpening metrics: regression values (an independent implementation of the toolbox) on the real samples,
 agreement with the per-image NumPy re-derivations (fusionbench.metrics.naive) to 1e-6 relative,
 and the GT-vs-GT ideal row."""
 
@@ -12,7 +12,7 @@ from fusionbench.imaging import crop_border
 from fusionbench.metrics import naive
 from fusionbench.metrics.pansharpening import ERGAS, PSNR, SAM, SCC, Q2n, QAvg
 
-# spec §I.2 (EXP = interp23tap(lrms); DN; block 32; ratio 4): Q2n, Q_avg, SAM, ERGAS, SCC
+# regression values (EXP = interp23tap(lrms); DN; block 32; ratio 4): Q2n, Q_avg, SAM, ERGAS, SCC
 REGRESSION = {
     ("wv3_rr", 30): (0.702393, 0.730538, 6.221405, 8.686723, 0.754484),
     ("wv3_rr", 21): (0.714218, 0.719627, 6.158248, 8.628995, 0.752438),
