@@ -1,6 +1,6 @@
 """The ``fusionbench`` command line: this module wires every command; each command group lives in
 its own module (:mod:`.run`, :mod:`.leaderboard`, :mod:`.inspect`, :mod:`.datasets`,
-:mod:`.train`, :mod:`.doctor`). Plugins add more through ``fusionbench_register_commands``.
+:mod:`.train`, :mod:`.doctor`, :mod:`.weights`). Plugins add more through ``fusionbench_register_commands``.
 
 Start-up imports click and the command modules only (no torch, no mlflow, no plugin): ``--help``
 stays well under a second. Heavy imports happen inside the commands that need them.
@@ -22,6 +22,7 @@ from .inspect import info, list_components, plugins
 from .leaderboard import leaderboard
 from .run import run
 from .train import train
+from .weights import weights_group
 
 __all__ = ["cli", "main", "split_selection"]
 
@@ -75,7 +76,7 @@ def cli() -> None:
     """
 
 
-for _command in (plugins, list_components, info, run, leaderboard, datasets_group, train, doctor):
+for _command in (plugins, list_components, info, run, leaderboard, datasets_group, train, doctor, weights_group):
     cli.add_command(_command)
 
 

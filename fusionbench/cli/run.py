@@ -41,6 +41,7 @@ class RunArgs:
     data_root: Path | None = None
     no_mlflow: bool = False
     show_skipped: bool = False
+    allow_download: bool = False
 
     @property
     def device_list(self) -> list[str] | None:
@@ -78,6 +79,7 @@ class RunArgs:
 @data_root_option
 @click.option("--no-mlflow", is_flag=True, help="do not log to MLflow")
 @click.option("--show-skipped", is_flag=True, help="list every skipped model/dataset pair with its reason")
+@click.option("--allow-download", is_flag=True, help="download missing checkpoints the planned models declare (as `fusionbench weights fetch`)")
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
     """Run a suite: every compatible model on every dataset, scored with the suite's metrics."""
@@ -86,6 +88,8 @@ def run(ctx: click.Context, **options: Any) -> None:
     out = console()
     print_registry_problems(out, loaded)
     plan = _plan(loaded, args)
+    if args.allow_download and not args.plan_only:
+        _download_missing(loaded, plan, args, out)
     for warning in plan.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
     from fusionbench.engine.runner import pending_jobs
@@ -127,6 +131,16 @@ def _plan(loaded: Any, args: RunArgs) -> Any:
         data_root=args.root,
         machine=_machine(args.executor, args.device_list),
     )
+
+
+def _download_missing(loaded: Any, plan: Any, args: RunArgs, out: Any) -> int:
+    """Fetch the missing checkpoints of the planned models (only with ``--allow-download``)."""
+    from fusionbench.weights import download_dir
+
+    from .weights import fetch_declared
+
+    lookups = dict.fromkeys(run.model.lookup for run in plan.runs)
+    return fetch_declared([loaded.get("model", name) for name in lookups], download_dir(args.results_dir), out, only_missing=True)
 
 
 def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list[Any]]:
