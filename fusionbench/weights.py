@@ -97,13 +97,14 @@ def local_path(value: str) -> Path | None:
     return locate(value)
 
 
-def resolve_verified(resolve: Callable[[str, str], Path | None], uri: str, expected_sha256: str = "") -> Path:
-    """Resolve ``uri`` to a local file and check its hash (when one is expected)."""
+def resolve_verified(resolve: Callable[[str, str], Path | None], uri: str, expected_sha256: str = "", model: str = "") -> Path:
+    """Resolve ``uri`` to a local file and check its hash (when one is expected). ``model``
+    names the command that fetches a missing URL checkpoint in the error message."""
     path = resolve(uri, expected_sha256)
     if path is None:
         folder = settings.weights_dir() or "<unset>"
         how = (
-            "get it with `fusionbench weights fetch MODEL` (or `fusionbench run --allow-download`)"
+            f"get it with `fusionbench weights fetch {model or 'MODEL'}` (or `fusionbench run --allow-download`)"
             if "://" in uri
             else "download it yourself and pass its path, or set FUSIONBENCH_WEIGHTS"
         )

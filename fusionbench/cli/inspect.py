@@ -116,7 +116,7 @@ def plugins_check(ctx: click.Context, name: str, exitfirst: bool) -> None:
                     break
         if exitfirst and counts["failed"]:
             break
-    out.print(", ".join(f"{n} {state}" for state, n in counts.items() if n or state != "skipped"), highlight=False)
+    out.print(", ".join(f"{n} {state}" for state, n in counts.items() if n or state == "passed"), highlight=False)
     sys.exit(1 if counts["failed"] else 0)
 
 
