@@ -1,6 +1,6 @@
 """The ``fusionbench`` command line: this module wires every command; each command group lives in
 its own module (:mod:`.run`, :mod:`.score`, :mod:`.leaderboard`, :mod:`.inspect`, :mod:`.datasets`,
-:mod:`.train`, :mod:`.doctor`). Plugins add more through ``fusionbench_register_commands``.
+:mod:`.train`, :mod:`.doctor`, :mod:`.weights`). Plugins add more through ``fusionbench_register_commands``.
 
 Start-up imports click and the command modules only (no torch, no mlflow, no plugin): ``--help``
 stays well under a second. Heavy imports happen inside the commands that need them.
@@ -23,6 +23,7 @@ from .leaderboard import leaderboard
 from .run import run
 from .score import score
 from .train import train
+from .weights import weights_group
 
 __all__ = ["cli", "main", "split_selection"]
 
@@ -76,7 +77,7 @@ def cli() -> None:
     """
 
 
-for _command in (plugins, list_components, info, run, score, leaderboard, datasets_group, train, doctor):
+for _command in (plugins, list_components, info, run, score, leaderboard, datasets_group, train, doctor, weights_group):
     cli.add_command(_command)
 
 

@@ -49,6 +49,7 @@ class RunArgs:
     save_outputs: Path | None = None
     save_outputs_format: str = "h5"
     save_outputs_tif: bool = False
+    allow_download: bool = False
 
     @property
     def seed_list(self) -> list[int] | None:
@@ -104,6 +105,7 @@ class RunArgs:
     help="pansharpening/MHIF: one .h5 stack per run, or one .mat per item (key 'sr', H×W×C) like the toolbox",
 )
 @click.option("--save-outputs-tif", is_flag=True, help="IVF/MIF: a float32 .tif beside each 8-bit PNG")
+@click.option("--allow-download", is_flag=True, help="download missing checkpoints the planned models declare (as `fusionbench weights fetch`)")
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
     """Run a suite: every compatible model on every dataset, scored with the suite's metrics."""
@@ -114,6 +116,8 @@ def run(ctx: click.Context, **options: Any) -> None:
     print_registry_problems(out, loaded)
     check_dataset_selection(loaded, args)
     plan = _plan(loaded, args)
+    if args.allow_download and not args.plan_only:
+        _download_missing(loaded, plan, args, out)
     for warning in plan.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
     from fusionbench.engine.runner import pending_jobs
@@ -239,6 +243,16 @@ def check_dataset_selection(loaded: Any, args: RunArgs) -> None:
             f"(its tasks/protocols: {', '.join(sorted(f'{t}/{p}' for t, p in kinds))}); "
             f"`fusionbench list datasets` shows each dataset's task and protocol"
         )
+
+
+def _download_missing(loaded: Any, plan: Any, args: RunArgs, out: Any) -> int:
+    """Fetch the missing checkpoints of the planned models (only with ``--allow-download``)."""
+    from fusionbench.weights import download_dir
+
+    from .weights import fetch_declared
+
+    lookups = dict.fromkeys(run.model.lookup for run in plan.runs)
+    return fetch_declared([loaded.get("model", name) for name in lookups], download_dir(args.results_dir), out, only_missing=True)
 
 
 def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list[Any]]:

@@ -15,6 +15,7 @@ from fusionbench.lazy import build
 from fusionbench.registry import Registered, Registry
 from fusionbench.engine.devices import Machine
 from fusionbench.engine.runspec import ComponentRef, RunSpec
+from fusionbench.engine.sources import plugin_source_sha256
 from fusionbench.specs import ComponentChoice, DataCard, ParamSpec, SuiteEntry, frozen_mapping
 
 _SELECTION = re.compile(r"^(?P<name>[A-Za-z0-9_.:-]+)(?:\[(?P<params>.*)\])?$")
@@ -106,7 +107,7 @@ def resolve_params(
     return resolved
 
 
-def _ref(entry: Registered, params: Mapping[str, Any]) -> ComponentRef:
+def _ref(entry: Registered, params: Mapping[str, Any], source_sha256: str = "") -> ComponentRef:
     spec = entry.spec
     return ComponentRef(
         kind=spec.kind,
@@ -116,6 +117,7 @@ def _ref(entry: Registered, params: Mapping[str, Any]) -> ComponentRef:
         dist=entry.dist,
         dist_version=entry.dist_version,
         plugin=entry.plugin,
+        source_sha256=source_sha256,
     )
 
 
@@ -254,7 +256,11 @@ def _plan_entry(
                 plan.skipped.append(Skip(model_entry.name, dataset_entry.name, skip[1], skip[0]))
                 continue
             model_spec = model_entry.spec
-            model_ref = _ref(model_entry, resolve_params("model", model_spec.name, model_spec.params, model_given))
+            model_ref = _ref(
+                model_entry,
+                resolve_params("model", model_spec.name, model_spec.params, model_given),
+                source_sha256=plugin_source_sha256(registry, model_entry),  # plugins installed from source
+            )
             try:
                 sampler_refs = _samplers_for(registry, model_spec, entry, sampler_sel)
             except FusionbenchError as exc:

@@ -1,7 +1,8 @@
 """Run specs and their content-hash keys.
 
 A run's key is the SHA-256 of the canonical JSON of everything that changes its numbers: model,
-preset/params and weights hash, sampler and steps, dataset, split and data hash, metric versions
+preset/params and weights hash (and, for a model plugin installed from source, the hash of its
+source files), sampler and steps, dataset, split and data hash, metric versions
 and parameters, seed and repetition, and which distribution (and entry point) provides each
 component, so two plugins that register the same name and version never share results.
 Execution-only settings (device, executor, worker count, results directory) are deliberately
@@ -89,6 +90,9 @@ class ComponentRef(_CanonicalEquality):
     dist: str = ""
     dist_version: str = ""
     plugin: str = ""  # the entry point that registered it (provenance; picks a side of a conflict)
+    source_sha256: str = ""
+    """Hash of the providing plugin's source files when it is installed from a local folder
+    (:mod:`fusionbench.engine.sources`); empty for a release, and then absent from the key."""
 
     @property
     def lookup(self) -> str:
@@ -104,8 +108,13 @@ class ComponentRef(_CanonicalEquality):
         """Identity: the configuration and who provides it. Two distributions (or entry points)
         registering the same name and version are different components with different keys. The
         distribution version is provenance, not identity: a plugin release that changes numbers
-        must bump the component's ``spec_version``."""
-        return {**self.config_dict(), "dist": self.dist, "plugin": self.plugin}
+        must bump the component's ``spec_version``. A plugin installed from source adds the hash
+        of its source files, so an edited ``fuse()`` is a new run; released plugins' keys do not
+        carry the field at all (keys made before it existed stay valid)."""
+        key = {**self.config_dict(), "dist": self.dist, "plugin": self.plugin}
+        if self.source_sha256:
+            key["source_sha256"] = self.source_sha256
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.key_dict(), "dist_version": self.dist_version}
@@ -123,6 +132,7 @@ class ComponentRef(_CanonicalEquality):
             dist=data.get("dist", ""),
             dist_version=data.get("dist_version", ""),
             plugin=data.get("plugin", ""),
+            source_sha256=data.get("source_sha256", ""),
         )
 
     @property

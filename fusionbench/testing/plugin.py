@@ -32,17 +32,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if kind is None:
             metafunc.parametrize(fixture, plugins or [pytest.param(None, marks=pytest.mark.skip(reason="no --fusionbench-plugin given"))])
             continue
-        entries = [e for e in registry.all(kind) if e.plugin in plugins]
-        # components of a plugin that lost a name conflict are still checked
-        for conflict in registry.conflicts:
-            if conflict.kind == kind:
-                for plugin in plugins:
-                    try:
-                        entry = registry.get(kind, f"{plugin}:{conflict.name}")
-                    except KeyError:
-                        continue
-                    if entry not in entries:
-                        entries.append(entry)
+        from .checks import components_of
+
+        entries = [e for plugin in plugins for e in components_of(registry, plugin, kind)]
         params = [pytest.param(e, id=f"{e.plugin}:{e.name}") for e in entries]
         if not params:
             params = [pytest.param(None, marks=pytest.mark.skip(reason=f"the selected plugins register no {kind}"))]

@@ -96,7 +96,7 @@ class DDFM:
         try:
             return resolve_verified(context.resolve_weights, uri, "")
         except FusionbenchError as exc:
-            hint = f" It is published at {PAPER_WEIGHTS_URL}." if uri == PAPER_WEIGHTS_URI else ""
+            hint = f" It is published at {PAPER_WEIGHTS_URL}: `fusionbench weights fetch ddfm` downloads it." if uri == PAPER_WEIGHTS_URI else ""
             raise CheckpointError(f"DDFM[{self.preset.name}]: {exc}.{hint}") from None
 
     def train_model(self, request: Any) -> Any:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fusionbench import ModelSpec, ParamSpec, Requirements, WeightsRef, hookimpl
 
+from .presets import PAPER_WEIGHTS_URL
+
 MODEL_VERSION = "1"
 """Bump when DDFM's numbers change for the same parameters (it enters every run key)."""
 
@@ -72,11 +74,11 @@ def fusionbench_register_models():
                     "`fusionbench ddfm train-prior --preset tiny`",
                 ),
                 WeightsRef(
-                    uri="256x256_diffusion_uncond.pt",
+                    uri=PAPER_WEIGHTS_URL,  # looked up by its file name; `fusionbench weights fetch ddfm` downloads it
                     sha256="",
                     license="MIT (openai/guided-diffusion); trained on ImageNet, whose terms also apply",
                     description="OpenAI guided-diffusion 256x256 unconditional ImageNet prior (presets paper and release); "
-                    "download it yourself from the guided-diffusion README and set FUSIONBENCH_WEIGHTS",
+                    "`fusionbench weights fetch ddfm` downloads it (or put it in $FUSIONBENCH_WEIGHTS yourself)",
                 ),
             ),
             requires=Requirements(cpu_ok=True),

@@ -16,8 +16,10 @@ from fusionbench.diffusion.schedules import linear_schedule
 from fusionbench.errors import FusionbenchError
 from fusionbench.protocols import FusionBatch, ModelContext
 from fusionbench.specs import DataCard
+from fusionbench.weights import relative_name
 from fusionbench_ddfm.colour import merge_luma, rgb_to_ycc, split_luma, ycc_to_rgb
 from fusionbench_ddfm.model import DDFM
+from fusionbench_ddfm.presets import PAPER_WEIGHTS_URL
 from fusionbench_ddfm.prior import Prior, shipped_tiny_prior
 from fusionbench_ddfm.unet import TINY_CONFIG
 
@@ -73,7 +75,8 @@ def test_registered_with_the_contracted_spec():
     assert spec.default_sampler == "ddpm" and dict(spec.default_sampler_params)["steps"] == 100
     assert spec.params["preset"].default == "tiny" and spec.params["preset"].choices == ("tiny", "paper", "release")
     assert spec.params["checkpoint"].default == ""
-    assert [w.uri for w in spec.weights][1] == "256x256_diffusion_uncond.pt"
+    assert [w.uri for w in spec.weights][1] == PAPER_WEIGHTS_URL  # `fusionbench weights fetch ddfm` downloads it
+    assert relative_name(PAPER_WEIGHTS_URL) == "256x256_diffusion_uncond.pt"  # the name it is looked up by
     assert len(spec.weights[0].sha256) == 64  # the shipped tiny prior: its hash enters every run key
 
 
