@@ -9,7 +9,22 @@ import click
 from fusionbench import settings
 from fusionbench.errors import FusionbenchError
 
-from .common import console, results_option
+from .common import console, registry, results_option
+
+
+def _catalog(ctx: click.Context) -> object:
+    """Parameter defaults and links of the installed components, for short method labels."""
+    from fusionbench.results.labels import SpecCatalog
+
+    return SpecCatalog.from_registry(registry(ctx))
+
+
+methods_option = click.option(
+    "--methods",
+    "methods",
+    multiple=True,
+    help="methods (labels as in the table) always shown in the comparison panel, besides the top ranked",
+)
 
 
 @click.group()
@@ -21,11 +36,12 @@ def leaderboard() -> None:
 @click.option("--suite", "suite_name", help="only this suite")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True)
 @results_option
-def leaderboard_show(suite_name: str | None, fmt: str, results_dir: Path | None) -> None:
+@click.pass_context
+def leaderboard_show(ctx: click.Context, suite_name: str | None, fmt: str, results_dir: Path | None) -> None:
     """Mean ± std per method, dataset and metric; best in bold, arrows show direction."""
     from .render import print_leaderboard
 
-    if not print_leaderboard(console(), settings.results_dir(results_dir), suite_name, fmt=fmt):
+    if not print_leaderboard(console(), settings.results_dir(results_dir), suite_name, fmt=fmt, catalog=_catalog(ctx)):
         raise FusionbenchError("no results found; run `fusionbench run --suite reduced-res` first")
 
 
@@ -34,46 +50,54 @@ def leaderboard_show(suite_name: str | None, fmt: str, results_dir: Path | None)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "html", "parquet"]), required=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="file to write")
 @results_option
-def leaderboard_export(suite_name: str, fmt: str, out: Path, results_dir: Path | None) -> None:
+@click.pass_context
+def leaderboard_export(ctx: click.Context, suite_name: str, fmt: str, out: Path, results_dir: Path | None) -> None:
     """Write one suite's leaderboard as Markdown, CSV, a self-contained HTML page, or Parquet."""
     from fusionbench.results.render.export import export_board
 
-    export_board(settings.results_dir(results_dir), suite_name, fmt, out)
+    export_board(settings.results_dir(results_dir), suite_name, fmt, out, _catalog(ctx))
     click.echo(f"wrote {out}")
 
 
 @leaderboard.command("publish")
 @click.option("--suite", "suite_name", required=True)
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@methods_option
 @results_option
-def leaderboard_publish(suite_name: str, folder: Path, results_dir: Path | None) -> None:
-    """Write <dir>/<suite>.{parquet,md,csv,html}: the published tables of a suite."""
-    from fusionbench.results.render.export import export_board
-
-    from fusionbench.results.render.plots import write_plots
+@click.pass_context
+def leaderboard_publish(ctx: click.Context, suite_name: str, folder: Path, methods: tuple[str, ...], results_dir: Path | None) -> None:
+    """Write <dir>/<suite>.{parquet,md,csv,html} and <dir>/<suite>-plots/: the published tables
+    and charts of a suite (byte-identical when the results have not changed)."""
     from fusionbench.results.reader import read_scores
+    from fusionbench.results.render.export import export_board
+    from fusionbench.results.render.plots import write_plots
 
     results = settings.results_dir(results_dir)
+    catalog = _catalog(ctx)
     for fmt, suffix in (("parquet", "parquet"), ("markdown", "md"), ("csv", "csv"), ("html", "html")):
         path = folder / f"{suite_name}.{suffix}"
-        export_board(results, suite_name, fmt, path)
+        export_board(results, suite_name, fmt, path, catalog)
         click.echo(f"wrote {path}")
-    plots = write_plots(read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots")
+    plots = write_plots(
+        read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots", catalog=catalog, methods=methods
+    )
     click.echo(f"wrote {len(plots)} plots to {folder / f'{suite_name}-plots'}")
 
 
 @leaderboard.command("plots")
 @click.option("--suite", "suite_name", required=True)
 @click.option("--out", "folder", type=click.Path(path_type=Path), required=True, help="folder for the PNG files")
+@methods_option
 @results_option
-def leaderboard_plots(suite_name: str, folder: Path, results_dir: Path | None) -> None:
+@click.pass_context
+def leaderboard_plots(ctx: click.Context, suite_name: str, folder: Path, methods: tuple[str, ...], results_dir: Path | None) -> None:
     """Quality-vs-time and quality-vs-steps charts, and comparison panels with error maps."""
-    from fusionbench.results.render.plots import write_plots
     from fusionbench.results.reader import read_scores
+    from fusionbench.results.render.plots import write_plots
 
     results = settings.results_dir(results_dir)
     scores = read_scores(results, suite_name)
     if scores.empty:
         raise FusionbenchError(f"no finished runs of suite {suite_name!r} under {results}")
-    for path in write_plots(scores, results, suite_name, folder):
+    for path in write_plots(scores, results, suite_name, folder, catalog=_catalog(ctx), methods=methods):
         click.echo(f"wrote {path}")

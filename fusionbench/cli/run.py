@@ -105,7 +105,7 @@ def run(ctx: click.Context, **options: Any) -> None:
         f"{len(jobs)} to run -> {escape(str(args.results))}"
     )
     summary, failures = _execute(loaded, plan, args, out)
-    _report(out, args, summary, failures)
+    _report(out, args, summary, failures, loaded)
     if summary.n_failed:
         sys.exit(1)
 
@@ -153,7 +153,9 @@ def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list
     return summary, listener.failures
 
 
-def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
+def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any], loaded: Any) -> None:
+    from fusionbench.results.labels import SpecCatalog
+
     from .render import print_leaderboard
 
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
@@ -166,7 +168,7 @@ def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
             f"[red]{record.status}[/] {escape(record.label)}: "
             f"{escape(record.outcome.error_type)}: {escape(record.outcome.error_message)}"
         )
-    print_leaderboard(out, args.results, args.suite_name, fmt="table")
+    print_leaderboard(out, args.results, args.suite_name, fmt="table", catalog=SpecCatalog.from_registry(loaded))
 
 
 def _machine(executor: str, devices: Sequence[str] | None) -> Any:
