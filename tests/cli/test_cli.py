@@ -215,3 +215,42 @@ def test_the_sweep_bar_counts_a_retried_run_once_more_instead_of_running_past_it
             sweep = next(t for t in listener.progress.tasks if t.id == listener.sweep)
             assert sweep.completed <= sweep.total
     assert (sweep.completed, sweep.total) == (2, 2)
+
+
+def test_the_sweep_bar_is_never_behind_the_runs_it_has_listed_and_a_run_bar_is_never_0_of_unknown():
+    import io
+    from datetime import datetime, timezone
+
+    from rich.console import Console
+
+    from fusionbench.cli.progress import RichListener
+    from fusionbench.engine.executors.base import Job, JobFinished, JobProgress, JobStarted
+    from fusionbench.engine.runspec import ComponentRef, RunSpec
+    from fusionbench.results.records import RunOutcome, RunRecord, SessionInfo
+
+    runs = [
+        RunSpec(
+            suite="s", suite_version="1", task="pansharpening", protocol="reduced", dataset=ComponentRef("dataset", "d"),
+            split="test", model=ComponentRef("model", f"m{i}"), sampler=None, metrics=(), seed=0, repetition=0, data_sha256="x",
+        )
+        for i in range(2)
+    ]  # fmt: skip
+    text = io.StringIO()
+    listener = RichListener(Console(file=text, width=120, color_system=None))
+    ui = listener.as_listener()
+    now = datetime.now(timezone.utc)
+    jobs = [Job(run, 1) for run in runs]
+    with listener:
+        ui.on_session(SessionInfo("id", "s", "1", "local", "r", 2, 0), jobs)
+        ui.on_event(JobStarted(jobs[0], "cpu0"))
+        bar = listener.progress.tasks[-1]
+        assert "preparing" in str(listener.progress.columns[2].render(bar))
+        ui.on_event(JobProgress(jobs[0], 10, 50))  # sampling steps of the first image
+        assert listener.progress.tasks[-1].percentage == 20
+        outcome = RunOutcome(status="ok", started_at=now, finished_at=now)
+        # the runner records (and prints) a run before the executor's JobFinished reaches the UI
+        ui.on_record(RunRecord(run_key=runs[0].run_key, attempt=1, suite="s", label=runs[0].label, spec_json="{}", outcome=outcome))
+        sweep = next(t for t in listener.progress.tasks if t.id == listener.sweep)
+        assert sweep.completed == 1
+        ui.on_event(JobFinished(jobs[0], outcome))
+        assert sweep.completed == 1  # counted once
