@@ -37,7 +37,7 @@ th,td{padding:4px 8px;border-bottom:1px solid #eaecef;text-align:right;white-spa
 th{background:#f6f8fa}th.text,td.text{text-align:left}
 th button{all:unset;cursor:pointer;font-weight:600}th button:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
-td.method{white-space:normal;overflow-wrap:anywhere;min-width:9em;max-width:22em}
+td.method{white-space:normal;overflow-wrap:break-word;min-width:8em;max-width:22em}
 td.method a{color:#0969da}
 td.best{font-weight:700}td.flagged{color:#9a6700}
 td.preview img{height:64px;width:64px;object-fit:contain;image-rendering:pixelated;display:block}
@@ -96,6 +96,15 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _breakable(label: str) -> str:
+    """An escaped label that a narrow screen wraps at its parameter boundaries (after ``[``,
+    ``,`` and ``+``) rather than in the middle of a name."""
+    out = _e(label)
+    for char in ("[", ",", "+"):
+        out = out.replace(char, char + "<wbr>")
+    return out
+
+
 def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str) -> str:
     """The page of one suite's ``board``; ``scores`` (labelled like the board, see
     :func:`~fusionbench.results.labels.with_labels`) find each method's preview."""
@@ -140,7 +149,7 @@ def _panel(grid: Grid, scores: pd.DataFrame, results: Path, suite: str) -> str:
     out.append("</tr></thead><tbody>")
     for row in grid.rows:
         position = "" if row.position == "-" else row.position
-        name = f"<a href='{_e(row.url)}'>{_e(row.method)}</a>" if row.url else _e(row.method)
+        name = f"<a href='{_e(row.url)}'>{_breakable(row.method)}</a>" if row.url else _breakable(row.method)
         n_value = row.n_images.split("-")[0]
         out.append(
             f"<tr data-method='{_e(row.method)}'><td data-value='{position}'>{_e(row.position)}</td>"

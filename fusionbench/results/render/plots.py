@@ -31,7 +31,7 @@ from fusionbench.results.previews import ERROR_MAP_FRACTION, preview_dir, source
 from fusionbench.results.store import safe_name
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-PANEL_METHODS = 6
+PANEL_METHODS = 5
 """Methods in a comparison panel: the best ranked, plus any the user names."""
 _SAVE = {"dpi": 130, "metadata": {"Software": None}, "bbox_inches": "tight"}
 
@@ -93,34 +93,34 @@ def _points(scores: pd.DataFrame, x: str) -> pd.DataFrame:
 
 
 def _draw_clipped(ax: Any, points: pd.DataFrame, x: str, styles: dict[str, tuple[Any, str]]) -> None:
-    """Points with error bars; with robust limits, outliers as edge arrows labelled by value."""
+    """Points with error bars; with robust limits, outliers as edge arrows labelled by value
+    (their error bars would span the whole axis and are left out)."""
     limits = robust_limits(list(points["value"]), list(points["std"]))
+    lo, hi = limits if limits is not None else (-np.inf, np.inf)
+    inside = points["value"].between(lo, hi)
     for method, group in points.groupby("method", sort=False):
         colour, marker = styles[method]
         group = group.sort_values(x)
+        shown = group[inside.loc[group.index]]
+        if shown.empty:  # only off-scale points: still in the legend
+            ax.plot([], [], color=colour, marker=marker, linewidth=0, label=method)
+            continue
         ax.errorbar(
-            group[x], group["value"], yerr=group["std"], color=colour, marker=marker, markersize=6,
-            capsize=3, linewidth=1.2 if len(group) > 1 else 0, elinewidth=1, label=method,
+            shown[x], shown["value"], yerr=shown["std"], color=colour, marker=marker, markersize=6,
+            capsize=3, linewidth=1.2 if len(shown) > 1 else 0, elinewidth=1, label=method,
         )  # fmt: skip
     if limits is None:
         return
-    lo, hi = limits
     ax.set_ylim(lo, hi)
-    for _, row in points.iterrows():
-        if lo <= row["value"] <= hi:
-            continue
+    for _, row in points[~inside].iterrows():
         colour, _ = styles[row["method"]]
         above = row["value"] > hi
         edge = hi if above else lo
-        ax.plot([row[x]], [edge], marker="^" if above else "v", color=colour, markersize=9, clip_on=False, zorder=5)
+        ax.plot([row[x]], [edge], marker="^" if above else "v", color=colour, markersize=10, clip_on=False, zorder=5)
         ax.annotate(
-            f"{row['value']:.3g} ± {row['std']:.2g}", (row[x], edge), textcoords="offset points",
-            xytext=(6, -10 if above else 4), fontsize=7, color=colour,
+            f"{row['method']}: {row['value']:.3g} ± {row['std']:.3g} (off scale)", (row[x], edge), textcoords="offset points",
+            xytext=(8, -12 if above else 6), fontsize=7, color=colour,
         )  # fmt: skip
-    ax.text(
-        0.01, 0.99, "▲▼ off-scale value, printed beside its arrow", transform=ax.transAxes, fontsize=7,
-        va="top", color="#555555",
-    )  # fmt: skip
 
 
 def _legend(ax: Any, title: str = "method") -> None:
@@ -242,9 +242,8 @@ def comparison_panel(
                 break
     if not tiles or first_folder is None:
         return None
-    sources = source_previews(first_folder, image_id)
     reference = first_folder / f"{safe_name(image_id)}.reference.png"
-    inputs: list[tuple[str, Path]] = [(name.upper(), path) for name, path in sources.items()]
+    inputs = _panel_sources(first_folder, image_id, tiles[0][1])
     if reference.exists():
         inputs.append(("reference", reference))
     has_errors = any(error for _, _, error in tiles)
@@ -277,6 +276,28 @@ def comparison_panel(
         bar.ax.tick_params(labelsize=7)
     fig.suptitle(f"{dataset} / {image_id}", fontsize=9)
     return _save(fig, out)
+
+
+def _panel_sources(folder: Path, image_id: str, fused: Path) -> list[tuple[str, Path]]:
+    """The model's inputs worth showing beside the results: those at the output's size (PAN and
+    LMS, not the tiny MS; IR and VI), grey sources first."""
+    from PIL import Image
+
+    with Image.open(fused) as picture:
+        size = picture.size
+    shown = []
+    for name, path in source_previews(folder, image_id).items():
+        with Image.open(path) as picture:
+            if picture.size != size:
+                continue
+            grey = _is_grey(picture)
+        shown.append((not grey, name, path))
+    return [(name.upper(), path) for _, name, path in sorted(shown)]
+
+
+def _is_grey(picture: Any) -> bool:
+    array = np.asarray(picture.convert("RGB"), dtype=np.int16)
+    return bool((array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all())
 
 
 def write_plots(
