@@ -254,3 +254,17 @@ def test_the_sweep_bar_is_never_behind_the_runs_it_has_listed_and_a_run_bar_is_n
         assert sweep.completed == 1
         ui.on_event(JobFinished(jobs[0], outcome))
         assert sweep.completed == 1  # counted once
+
+
+def test_a_run_reports_its_total_before_the_first_image_is_done(good_fixture_only, tmp_path):
+    from fusionbench.engine.executors.base import JobProgress
+    from fusionbench.engine.planner import Selection, plan_suite
+    from fusionbench.engine.runner import Listener, RunOptions, run_plan
+    from fusionbench.registry import load_registry
+
+    registry = load_registry(disabled=["mlflow"])
+    seen: list[tuple[int, int | None]] = []
+    listener = Listener(on_event=lambda e: seen.append((e.done, e.total)) if isinstance(e, JobProgress) else None)
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "r", executor="inline"), listener)
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]  # no "0/?": the total is known from the start
