@@ -214,10 +214,12 @@ def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: s
         for problem in board.problems:
             console.print(f"[yellow]not comparable:[/] {escape(problem)}", soft_wrap=True)
         if fmt == "table":
-            for dataset in board.datasets:
-                for table in rich_board_tables(board_grid(board, dataset), suite_name, console.width):
+            grids = [board_grid(board, dataset) for dataset in board.datasets]
+            for grid in grids:
+                for table in rich_board_tables(grid, suite_name, console.width):
                     console.print(table)
-            console.print(f"[dim]{escape(RANK_NOTE)}; {FLAG_MARK} = shown, not ranked (see note)[/]")
+            flags = f"; {FLAG_MARK} = shown, not ranked (reason below the table)" if any(g.has_notes for g in grids) else ""
+            console.print(f"[dim]{escape(RANK_NOTE)}{flags}[/]")
         else:
             console.print(board_text(board, suite_name, fmt), markup=False, highlight=False, soft_wrap=True, end="")
     return True

@@ -156,7 +156,8 @@ def build_leaderboard(scores: pd.DataFrame, catalog: SpecCatalog | None = None) 
                     "metric_order": order[metric],
                     "higher_is_better": higher,
                     "mean": _rounded(finite.mean()) if len(finite) else math.nan,
-                    "std": _rounded(finite.std(ddof=1)) if len(finite) > 1 else (0.0 if len(finite) else math.nan),
+                    # one image has no spread: NaN, not a reassuring "± 0.0000"
+                    "std": _rounded(finite.std(ddof=1)) if len(finite) > 1 else math.nan,
                     "n_images": int(group["image_id"].nunique()),
                     "n_nan": n_nan,
                     "n_seeds": int(group["base_seed"].nunique()),

@@ -73,6 +73,7 @@ def test_runs_over_other_images_are_flagged_and_not_ranked_with_the_rest():
     grid = board_grid(board, "d")
     row = next(r for r in grid.rows if r.method == "one-item")
     assert row.position == "-" and row.n_images == "1" and not row.cells[0].best
+    assert "±" not in row.cells[0].text and pd.isna(table.loc["one-item", "std"])  # one image: no "± 0.0000"
     assert [r.method for r in grid.rows][:2] == ["a", "b"]
     header = board_text(board, "s", "csv").splitlines()[0].split(",")
     assert {"n_images", "comparable"} <= set(header)

@@ -100,7 +100,10 @@ def board_grid(board: Any, dataset: str) -> Grid:
                 values.append(GridCell("-", None))
                 continue
             mean = None if math.isnan(cell.mean) else float(cell.mean)
-            text = "NaN" if mean is None else f"{number(cell.mean)} ± {number(cell.std)}"
+            if mean is None:
+                text = "NaN"
+            else:
+                text = number(cell.mean) + ("" if _is_na(cell.std) else f" ± {number(cell.std)}")
             if cell.flag:
                 text += f" {FLAG_MARK}"
                 notes.append(f"{metric}: {cell.flag}")
@@ -167,7 +170,8 @@ def markdown_board(grid: Grid, suite: str) -> str:
     out.write(f"{RANK_NOTE}; mean ± std over images (and seeds); n = images; best in bold")
     out.write(f"; {FLAG_MARK} = shown, not ranked (see note)\n\n" if grid.has_notes else "\n\n")
     out.write("| " + " | ".join(markdown_escape(h) for h in header) + " |\n")
-    out.write("|" + "|".join("---" if i == 1 else "---:" for i in range(len(header))) + "|\n")
+    left = {1, len(header) - 1} if grid.has_notes else {1}  # method and note read left to right
+    out.write("|" + "|".join("---" if i in left else "---:" for i in range(len(header))) + "|\n")
     for row in grid.rows:
         values = [f"**{c.text}**" if c.best else c.text for c in row.cells]
         line = [row.position, markdown_escape(row.method), row.n_images, *values]
