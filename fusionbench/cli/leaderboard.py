@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fusionbench import settings
 from fusionbench.errors import FusionbenchError
 
+if TYPE_CHECKING:
+    from fusionbench.results.labels import SpecCatalog
+
 from .common import console, registry, results_option
 
 
-def _catalog(ctx: click.Context) -> object:
+def _catalog(ctx: click.Context) -> SpecCatalog:
     """Parameter defaults and links of the installed components, for short method labels."""
     from fusionbench.results.labels import SpecCatalog
 
@@ -62,10 +66,18 @@ def leaderboard_export(ctx: click.Context, suite_name: str, fmt: str, out: Path,
 @leaderboard.command("publish")
 @click.option("--suite", "suite_name", required=True)
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.option(
+    "--plots/--no-plots",
+    default=True,
+    show_default=True,
+    help="also write <dir>/<suite>-plots/ (quality-vs-time charts change with every rerun's timings)",
+)
 @methods_option
 @results_option
 @click.pass_context
-def leaderboard_publish(ctx: click.Context, suite_name: str, folder: Path, methods: tuple[str, ...], results_dir: Path | None) -> None:
+def leaderboard_publish(
+    ctx: click.Context, suite_name: str, folder: Path, plots: bool, methods: tuple[str, ...], results_dir: Path | None
+) -> None:
     """Write <dir>/<suite>.{parquet,md,csv,html} and <dir>/<suite>-plots/: the published tables
     and charts of a suite (byte-identical when the results have not changed)."""
     from fusionbench.results.reader import read_scores
@@ -78,10 +90,11 @@ def leaderboard_publish(ctx: click.Context, suite_name: str, folder: Path, metho
         path = folder / f"{suite_name}.{suffix}"
         export_board(results, suite_name, fmt, path, catalog)
         click.echo(f"wrote {path}")
-    plots = write_plots(
-        read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots", catalog=catalog, methods=methods
-    )
-    click.echo(f"wrote {len(plots)} plots to {folder / f'{suite_name}-plots'}")
+    if plots:
+        written = write_plots(
+            read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots", catalog=catalog, methods=methods
+        )
+        click.echo(f"wrote {len(written)} plots to {folder / f'{suite_name}-plots'}")
 
 
 @leaderboard.command("plots")

@@ -76,3 +76,25 @@ def test_plugin_and_component_text_is_never_parsed_as_markup():
     assert "uses [/path] and [bold]" in _render(components_table("models", [entry]), width=300)
     text = _render(info_panel(entry, SimpleNamespace(all=lambda kind: [])), width=200)
     assert "uses [/path] and [bold]" in text and "m[/]" in text
+
+
+def test_publishing_unchanged_results_twice_writes_identical_files(good_fixture_only, tmp_path):
+    from click.testing import CliRunner
+
+    from fusionbench.cli import cli
+    from fusionbench.engine.planner import Selection, plan_suite
+    from fusionbench.engine.runner import RunOptions, run_plan
+    from fusionbench.registry import load_registry
+
+    registry = load_registry(disabled=["mlflow"])
+    models = [Selection.parse(m) for m in ("fixture-lms", "fixture-noisy[sigma=0.5]", "fixture-noisy[sigma=0.05]")]
+    run_plan(registry, plan_suite(registry, "fixture-suite", models=models), RunOptions(results_dir=tmp_path / "r", executor="inline"))
+    for name in ("a", "b"):
+        result = CliRunner().invoke(
+            cli, ["leaderboard", "publish", "--suite", "fixture-suite", "--results", str(tmp_path / "r"), "--dir", str(tmp_path / name)]
+        )
+        assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert {f.suffix for f in files} == {".parquet", ".md", ".csv", ".html", ".png"}
+    for relative in files:
+        assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes(), relative

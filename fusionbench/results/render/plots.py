@@ -49,8 +49,11 @@ def family_colours(families: Sequence[str]) -> dict[str, Any]:
     """One colour per method family (model name), stable for a given set of families."""
     plt = _pyplot()
     names = sorted(set(families))
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
-    return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
+    if len(names) <= 10:
+        cmap, order = plt.get_cmap("tab10"), list(range(10))
+    else:  # tab20's saturated half first, so the first ten families stay as distinct as tab10's
+        cmap, order = plt.get_cmap("tab20"), [*range(0, 20, 2), *range(1, 20, 2)]
+    return {name: cmap(order[i % len(order)]) for i, name in enumerate(names)}
 
 
 def _styles(methods: pd.DataFrame) -> dict[str, tuple[Any, str]]:
