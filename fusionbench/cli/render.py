@@ -249,6 +249,11 @@ def rich_board_tables(grid: Grid, suite: str, width: int) -> list[Any]:
             used = fixed
         chunks[-1].append(index)
         used += column_width
+    # as many tables as the greedy split needs, but with the metrics spread evenly over them
+    per = -(-len(widths) // len(chunks))
+    even = [list(range(i, min(i + per, len(widths)))) for i in range(0, len(widths), per)]
+    if len(even) == len(chunks) and all(fixed + sum(widths[i] for i in part) <= width for part in even):
+        chunks = even
     synthetic = " \\[synthetic data]" if grid.synthetic else ""
     tables = []
     for part, indexes in enumerate(chunks, 1):
