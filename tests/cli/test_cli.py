@@ -268,3 +268,12 @@ def test_a_run_reports_its_total_before_the_first_image_is_done(good_fixture_onl
     plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
     run_plan(registry, plan, RunOptions(results_dir=tmp_path / "r", executor="inline"), listener)
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]  # no "0/?": the total is known from the start
+
+
+def test_markup_like_text_in_a_results_path_and_labels_never_crashes_run_or_show(good_fixture_only, tmp_path):
+    results = str(tmp_path / "odd[/bold]" / "r")  # "[/" would be a closing tag to rich
+    run = fb("run", "--suite", "fixture-suite", "-m", "fixture-noisy[sigma=0.3],fixture-noisy[sigma=0.7]", "--executor", "inline",
+             "--no-mlflow", "--results", results, cwd=tmp_path, env={"COLUMNS": "80"})  # fmt: skip
+    assert "odd[/bold]" in run.stdout and "MarkupError" not in run.stderr
+    shown = fb("leaderboard", "show", "--results", results, cwd=tmp_path, env={"COLUMNS": "80"}).stdout
+    assert "fixture-noisy[sigma=0.3]" in shown and "fixture-noisy[sigma=0.7]" in shown  # not both "fixture-noisy"
