@@ -71,6 +71,7 @@ def test_run_resume_and_leaderboard_end_to_end(good_fixture_only, mlflow_store, 
     assert lines and "fixture-lms" in lines[0] and "**" in lines[0]  # best method first, in bold
     csv = fb("leaderboard", "show", "--format", "csv", cwd=tmp_path).stdout
     assert csv.splitlines()[0].startswith("dataset,method,metric,mean,std")
+    assert {"n_images", "n_nan", "comparable", "flag", "spec"} <= set(csv.splitlines()[0].split(","))
 
 
 def test_unknown_suite_is_a_clean_error(tmp_path):
