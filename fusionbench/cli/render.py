@@ -125,11 +125,13 @@ def _suites_using(entry: Registered, registry: Registry) -> list[str]:
 
 def plan_table(plan: Plan, pending_keys: set[str]) -> Table:
     table = Table(title=f"plan for suite {escape(plan.suite)}: {len(plan.runs)} runs")
-    for column in ("run", "dataset", "model", "sampler", "seed", "key", "state"):
-        table.add_column(column)
+    # the model and sampler specifications are long and wrap; names, keys and states never do
+    for column in ("model", "sampler", "dataset", "seed", "key", "state"):
+        wraps = column in ("model", "sampler")
+        table.add_column(column, overflow="fold", no_wrap=not wraps, min_width=16 if wraps else None)
     for run in plan.runs:
         state = "[yellow]pending[/]" if run.run_key in pending_keys else "[green]done[/]"
-        cells = (run.label, run.dataset.name, run.model.label, run.sampler.label if run.sampler else "-", str(run.seed), run.run_key)
+        cells = (run.model.label, run.sampler.label if run.sampler else "-", run.dataset.name, str(run.seed), run.run_key[:12])
         table.add_row(*(escape(c) for c in cells), state)
     return table
 
