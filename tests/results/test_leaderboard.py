@@ -151,5 +151,6 @@ def test_markdown_escapes_pipes_in_labels():
     board = build_leaderboard(pd.DataFrame(_rows("odd|name", [1.0])))
     line = next(line for line in board_text(board, "s", "markdown").splitlines() if "odd" in line)
     assert "odd\\|name" in line
+    assert not any(line.startswith("# ") for line in board_text(board, "s", "markdown").splitlines())  # no stray heading
     cells = line.replace("\\|", "").split("|")
     assert len(cells) == 2 + 4  # "#", method, n, one metric, and the row's borders

@@ -167,7 +167,8 @@ def markdown_board(grid: Grid, suite: str) -> str:
     out = io.StringIO()
     synthetic = " (synthetic data)" if grid.synthetic else ""
     out.write(f"### {markdown_escape(suite)} / {markdown_escape(grid.dataset)}{synthetic}\n\n")
-    out.write(f"{RANK_NOTE}; mean ± std over images (and seeds); n = images; best in bold")
+    # the caption must not start with "#": Markdown would make it a heading
+    out.write(f"Mean ± std over images (and seeds); n = images; best in bold; {RANK_NOTE}")
     out.write(f"; {FLAG_MARK} = shown, not ranked (see note)\n\n" if grid.has_notes else "\n\n")
     out.write("| " + " | ".join(markdown_escape(h) for h in header) + " |\n")
     left = {1, len(header) - 1} if grid.has_notes else {1}  # method and note read left to right
