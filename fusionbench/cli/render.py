@@ -186,9 +186,8 @@ def dataset_reasons(skipped: Iterable[Any]) -> dict[tuple[str, str], list[str]]:
     return out
 
 
-def load_board(console: Console | None, results: Path, suite: str | None, catalog: Any = None) -> tuple[Any, Any]:
-    """Read scores (reporting unreadable files) and build the leaderboard of one or all suites."""
-    from ..results.leaderboard import build_leaderboard
+def load_scores(console: Console | None, results: Path, suite: str | None) -> Any:
+    """Read one suite's (or every suite's) scores, printing unreadable files as warnings."""
     from ..results.reader import ReadReport, read_scores
 
     report = ReadReport()
@@ -196,9 +195,7 @@ def load_board(console: Console | None, results: Path, suite: str | None, catalo
     if console is not None:
         for problem in report.problems:
             console.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
-    if scores.empty:
-        return scores, None
-    return scores, build_leaderboard(scores, catalog)
+    return scores
 
 
 def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: str = "table", catalog: Any = None) -> bool:
@@ -208,7 +205,7 @@ def print_leaderboard(console: Console, results: Path, suite: str | None, fmt: s
     from ..results.leaderboard import RANK_NOTE, build_leaderboard
     from ..results.render.text import FLAG_MARK, board_grid, board_text
 
-    scores, _ = load_board(console, results, suite)
+    scores = load_scores(console, results, suite)
     if scores.empty:
         return False
     for suite_name in sorted(scores["suite"].unique()):
