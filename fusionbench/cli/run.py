@@ -146,7 +146,7 @@ def run(ctx: click.Context, **options: Any) -> None:
             "--force redoes them (as new attempts)"
         )
     summary, failures = _execute(loaded, plan, args, out)
-    _report(out, args, summary, failures)
+    _report(out, args, summary, failures, loaded)
     if summary.n_failed:
         sys.exit(1)
 
@@ -308,7 +308,9 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
+def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any], loaded: Any) -> None:
+    from fusionbench.results.labels import SpecCatalog
+
     from .render import print_leaderboard
 
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
@@ -323,7 +325,7 @@ def _report(out: Any, args: RunArgs, summary: Any, failures: list[Any]) -> None:
             f"{escape(record.outcome.error_type)}: {escape(record.outcome.error_message)}",
             soft_wrap=True,
         )
-    print_leaderboard(out, args.results, args.suite_name, fmt="table")
+    print_leaderboard(out, args.results, args.suite_name, fmt="table", catalog=SpecCatalog.from_registry(loaded))
 
 
 def _machine(executor: str, devices: Sequence[str] | None) -> Any:

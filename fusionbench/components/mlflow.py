@@ -5,11 +5,26 @@ between sessions in one process (tests) and the coordinator stays the only write
 MLflow's own default (``sqlite:///mlflow.db`` in the working directory) unless
 ``MLFLOW_TRACKING_URI`` says otherwise. mlflow is imported only when a session starts: it is slow
 to import and ``fusionbench --help`` must stay fast.
+
+What a person sees in the MLflow UI:
+
+* nested runs named like the leaderboard (``ddif+ddim @ synthetic-gf2-rr s0``: the short label, the
+  dataset, the seed); the full specification is a parameter and the ``run_spec.json`` artifact;
+* the aggregate of every metric as a metric (a column of the runs table), NaN-free (``<m>_n_nan``
+  counts what was left out), and a preview image per run;
+* parameters named by what they belong to: ``run_seed`` is the run's seed, ``dataset.seed`` the
+  data generator's, ``model.*``/``sampler.*`` the components' parameters;
+* with the default sqlite store in the working directory, artifacts go to ``mlruns/`` beside it
+  under a relative path, so a copied ``mlflow.db`` + ``mlruns/`` opens elsewhere;
+* a session whose process died (SIGKILL, power loss) is not left ``RUNNING``: the next session on
+  the same host marks it (and its open nested runs) ``KILLED``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +55,8 @@ def fusionbench_session_started(session: Any) -> None:
     with _store_lock(uri):
         client = MlflowClient(tracking_uri=uri)
         experiment = client.get_experiment_by_name(name)
-        experiment_id = experiment.experiment_id if experiment else client.create_experiment(name)
+        experiment_id = experiment.experiment_id if experiment else _create_experiment(client, uri, name)
+    mark_stale_sessions(client, experiment_id)
     parent = client.create_run(
         experiment_id,
         run_name=f"{session.suite}-{session.session_id}",
@@ -49,6 +65,8 @@ def fusionbench_session_started(session: Any) -> None:
             "fusionbench.suite": session.suite,
             "fusionbench.suite_version": session.suite_version,
             "fusionbench.kind": "session",
+            HOST_TAG: socket.gethostname(),
+            PID_TAG: str(os.getpid()),
         },
     )
     client.log_batch(
@@ -69,6 +87,7 @@ def fusionbench_session_started(session: Any) -> None:
         "parent_run_id": parent.info.run_id,
         "experiment_id": experiment_id,
         "uri": uri,
+        "catalog": _catalog(),
     }
 
 
@@ -87,10 +106,105 @@ def _store_lock(uri: str) -> Any:
     return locked(database.with_name(database.name + ".lock"))
 
 
+HOST_TAG = "fusionbench.host"
+PID_TAG = "fusionbench.pid"
+
+
+def _catalog() -> Any:
+    """Parameter defaults of the installed components, for run names like the leaderboard's."""
+    from fusionbench.registry import load_registry
+    from fusionbench.results.labels import SpecCatalog
+
+    try:
+        return SpecCatalog.from_registry(load_registry())
+    except Exception:  # noqa: BLE001 - without defaults, names keep every parameter that varies
+        return SpecCatalog()
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
+
+
+def _create_experiment(client: Any, uri: str, name: str) -> str:
+    """Create the suite's experiment. With a sqlite store in the working directory (MLflow's
+    default), its artifact location is recorded as the relative path ``mlruns/<id>``: MLflow
+    itself always records an absolute path, so a store copied to another folder or machine would
+    point its artifacts back at the original. Relative paths resolve against the working
+    directory, i.e. the copied store's folder."""
+    experiment_id = client.create_experiment(name)
+    database = _sqlite_file(uri)
+    try:
+        here = database is not None and database.resolve().parent == Path.cwd().resolve()
+    except OSError:
+        here = False
+    if here and database is not None:
+        import sqlite3
+
+        with sqlite3.connect(database) as connection:
+            connection.execute(
+                "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", (f"mlruns/{experiment_id}", int(experiment_id))
+            )
+    return experiment_id
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_stale_sessions(client: Any, experiment_id: str) -> list[str]:
+    """Mark ``KILLED`` the sessions of this experiment that are still ``RUNNING`` although their
+    process (on this host) is gone, with their unfinished nested runs. Sessions of other hosts, or
+    of live processes, are left alone. Returns the run ids it marked."""
+    host = socket.gethostname()
+    marked: list[str] = []
+    running = client.search_runs(
+        [experiment_id], filter_string="attributes.status = 'RUNNING' and tags.`fusionbench.kind` = 'session'"
+    )
+    for parent in running:
+        tags = parent.data.tags
+        if tags.get(HOST_TAG) != host or not tags.get(PID_TAG, "").isdigit() or _alive(int(tags[PID_TAG])):
+            continue
+        children = client.search_runs(
+            [experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.mlflow.parentRunId = '{parent.info.run_id}'"
+        )
+        for run in [*children, parent]:
+            client.set_tag(run.info.run_id, "fusionbench.status", "killed (process gone; marked by a later session)")
+            client.set_terminated(run.info.run_id, status="KILLED")
+            marked.append(run.info.run_id)
+    return marked
+
+
+def run_name(run: Any, catalog: Any = None) -> str:
+    """``ddif+ddim @ synthetic-gf2-rr s0``: the leaderboard's short label, dataset and seed."""
+    import pandas as pd
+
+    from fusionbench.canonical import canonical_json
+    from fusionbench.results.labels import short_labels
+
+    row = {
+        "model": run.model.name,
+        "model_params_json": canonical_json(dict(run.model.params)),
+        "model_version": run.model.spec_version,
+        "weights_sha256_json": json.dumps(list(run.weights_sha256)),
+        "sampler": run.sampler.name if run.sampler else None,
+        "sampler_params_json": canonical_json(dict(run.sampler.params)) if run.sampler else None,
+        "sampler_version": run.sampler.spec_version if run.sampler else None,
+    }
+    label = short_labels(pd.DataFrame([row]), catalog).iloc[0]
+    repetition = f"r{run.repetition}" if run.repetition else ""
+    return f"{label} @ {run.dataset.name} s{run.seed}{repetition}"
+
+
 def _start_child(client: Any, state: dict[str, Any], parent_id: str, run: Any) -> str:
     child = client.create_run(
         state["experiment_id"],
-        run_name=run.label,
+        run_name=run_name(run, state.get("catalog")),
         tags={
             "mlflow.parentRunId": parent_id,
             "fusionbench.run_key": run.run_key,
@@ -121,25 +235,15 @@ def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, se
     if found is None:
         return
     client, parent_id = found
-    from mlflow.entities import Metric, Param, RunTag
     import time
+
+    from mlflow.entities import Metric, Param, RunTag
 
     state = session.state[STATE_KEY]
     run_id = state.setdefault("children", {}).pop(run.run_key, None)
     if run_id is None:  # an executor that reported no start
         run_id = _start_child(client, state, parent_id, run)
-    params = {
-        "model": run.model.name,
-        "model_params": json.dumps(dict(run.model.params), sort_keys=True),
-        "model_version": run.model.spec_version,
-        "dataset": run.dataset.name,
-        "split": run.split,
-        "task": run.task,
-        "protocol": run.protocol,
-        "sampler": run.sampler.label if run.sampler else "",
-        "seed": run.seed,
-        "metrics": ",".join(m.name for m in run.metrics),
-    }
+    params = run_params(run)
     now = int(time.time() * 1000)
     metrics = [Metric("wall_s", float(record.outcome.wall_s), now, 0)]
     if record.outcome.per_image_mean_s is not None:
@@ -147,10 +251,7 @@ def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, se
     if scores_path is not None and scores_path.exists():
         import pandas as pd
 
-        scores = pd.read_parquet(scores_path)
-        for name, values in scores.groupby("metric")["value"]:
-            metrics.append(Metric(_metric_key(name), float(values.mean()), now, 0))
-            metrics.append(Metric(_metric_key(name) + "_std", float(values.std(ddof=1)) if len(values) > 1 else 0.0, now, 0))
+        metrics += aggregate_metrics(pd.read_parquet(scores_path), now)
     tags = [
         RunTag("fusionbench.label", run.label),
         RunTag("fusionbench.attempt", str(record.attempt)),
@@ -160,6 +261,7 @@ def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, se
     client.log_text(run_id, run.to_json(), "run_spec.json")
     if scores_path is not None and scores_path.exists():
         client.log_artifact(run_id, str(scores_path), artifact_path="scores")
+    _log_previews(client, run_id, session, run)
     if record.outcome.error_message:
         client.log_text(run_id, f"{record.outcome.error_type}: {record.outcome.error_message}\n\n{record.outcome.traceback}", "error.txt")
     client.set_terminated(run_id, status="FINISHED" if record.status == "ok" else "FAILED")
@@ -171,8 +273,9 @@ def fusionbench_session_finished(session: Any, summary: Any) -> None:
     if found is None:
         return
     client, parent_id = found
-    from mlflow.entities import Metric
     import time
+
+    from mlflow.entities import Metric
 
     for run_id in session.state[STATE_KEY].pop("children", {}).values():  # started, never finished
         client.set_terminated(run_id, status="KILLED")
@@ -189,15 +292,68 @@ def _log_plots(client: Any, run_id: str, session: Any) -> None:
     """The suite's charts (over all its results so far) as artifacts of the session run."""
     import tempfile
 
-    from fusionbench.results.render.plots import write_plots
     from fusionbench.results.reader import read_scores
+    from fusionbench.results.render.plots import write_plots
 
     scores = read_scores(Path(session.results_dir), session.suite)
     if scores.empty:
         return
     with tempfile.TemporaryDirectory() as folder:
-        for path in write_plots(scores, Path(session.results_dir), session.suite, Path(folder)):
+        catalog = session.state.get(STATE_KEY, {}).get("catalog")
+        for path in write_plots(scores, Path(session.results_dir), session.suite, Path(folder), catalog=catalog):
             client.log_artifact(run_id, str(path), artifact_path="plots")
+
+
+def run_params(run: Any) -> dict[str, Any]:
+    """The MLflow parameters of one run; names say whose they are (``run_seed`` is the run's seed,
+    ``dataset.seed`` a data generator's)."""
+    from fusionbench.canonical import canonical_json
+
+    params: dict[str, Any] = {
+        "model": run.model.name,
+        "model_version": run.model.spec_version,
+        "dataset": run.dataset.name,
+        "split": run.split,
+        "task": run.task,
+        "protocol": run.protocol,
+        "sampler": run.sampler.name if run.sampler else "",
+        "run_seed": run.seed,
+        "repetition": run.repetition,
+        "spec": run.label,
+        "metrics": ",".join(m.name for m in run.metrics),
+        "weights_sha256": ",".join(run.weights_sha256) or "",
+    }
+    for prefix, ref in (("model", run.model), ("dataset", run.dataset), ("sampler", run.sampler)):
+        for key, value in (dict(ref.params) if ref is not None else {}).items():
+            params[f"{prefix}.{key}"] = value if isinstance(value, (str, int, float, bool)) else canonical_json(value)
+    return {k: str(v)[:6000] for k, v in params.items()}
+
+
+def aggregate_metrics(scores: Any, now: int) -> list[Any]:
+    """Mean and std over images of every metric (NaN values left out and counted)."""
+    from mlflow.entities import Metric
+
+    out = []
+    for name, values in scores.groupby("metric")["value"]:
+        finite = values.dropna()
+        key = _metric_key(str(name))
+        if len(finite):
+            out.append(Metric(key, float(finite.mean()), now, 0))
+            out.append(Metric(key + "_std", float(finite.std(ddof=1)) if len(finite) > 1 else 0.0, now, 0))
+        if len(finite) < len(values):
+            out.append(Metric(key + "_n_nan", float(len(values) - len(finite)), now, 0))
+    return out
+
+
+def _log_previews(client: Any, run_id: str, session: Any, run: Any) -> None:
+    """The run's fused preview(s) (and reference/error map) as artifacts under ``previews/``."""
+    from fusionbench.results.previews import preview_dir
+
+    folder = preview_dir(Path(session.results_dir), run.suite, run.run_key)
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.png")):
+            if ".source-" not in path.name:
+                client.log_artifact(run_id, str(path), artifact_path="previews")
 
 
 def _metric_key(name: str) -> str:

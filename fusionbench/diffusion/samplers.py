@@ -144,6 +144,8 @@ class DiffusionSampler:
         self.respacing = respacing
         self.nfe = 0
         self.timesteps: tuple[int, ...] = ()
+        self.on_step: Callable[[int, int], None] | None = None
+        """Called with (steps done, total steps) after every step: the runner's progress bar."""
 
     def params(self) -> Mapping[str, Any]:
         return {"steps": self.steps, "respacing": self.respacing}
@@ -204,6 +206,8 @@ class DiffusionSampler:
             x_next = self.update(x, x0, eps, step, generator, state)
             if callback is not None:
                 callback(step, x_next, x0)
+            if self.on_step is not None:
+                self.on_step(total - index, total)
             x, previous_x0 = x_next, x0
         return x
 

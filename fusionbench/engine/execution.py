@@ -206,9 +206,18 @@ def _fuse_and_score(
     image_times: list[float] = []
     device = torch.device(config.device)
     nfe: int | None = None
+    # progress in sampling steps when the sampler reports them (a diffusion run spends minutes on
+    # one image), else in images; a bar with a known total from the start shows an ETA, not 0/?
+    steps = int(getattr(sampler, "steps", 0) or 0) if run.sampler is not None and hasattr(sampler, "on_step") else 0
+    units = max(steps, 1)
+    total_units = n_expected * units if n_expected is not None else None
+    if progress is not None:
+        progress(0, total_units)
     for index, item in enumerate(cached_items if cached_items is not None else dataset.items(run.split)):
         if run.max_items is not None and index >= run.max_items:
             break
+        if steps and progress is not None:
+            sampler.on_step = lambda done, _total, base=index * units: progress(base + min(done, units), total_units)
         inputs = {name: as_batch(item.inputs[name], device) for name in task.input_names}
         seed = image_seed(run, item.image_id)
         generator = torch.Generator(device=device).manual_seed(seed)
@@ -236,6 +245,7 @@ def _fuse_and_score(
             save_preview(
                 Path(config.results_dir), run.suite, run.run_key, item.image_id,
                 pred[0].numpy(), item.reference, card.extra, card.max_value,
+                sources={k: v[0].detach().to("cpu", torch.float64).numpy() for k, v in inputs.items()},
             )
         cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
         rows.extend(
@@ -244,7 +254,7 @@ def _fuse_and_score(
             )
         )
         if progress is not None:
-            progress(index + 1, n_expected)
+            progress((index + 1) * units, total_units)
     if not image_times:
         raise FusionbenchError(f"dataset {run.dataset.name!r} split {run.split!r} yielded no images")
     if writer is not None:

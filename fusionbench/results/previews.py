@@ -70,8 +70,10 @@ def save_preview(
     reference: np.ndarray | None,
     card_extra: Mapping[str, Any] | None = None,
     max_value: float = 1.0,
+    sources: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
-    """Write ``<results>/previews/suite=<s>/<run_key>/<image_id>.png`` (and the reference beside it)."""
+    """Write ``<results>/previews/suite=<s>/<run_key>/<image_id>.png`` (and the reference, the
+    error map and the model's inputs beside it: ``<image_id>.source-<field>.png``)."""
     bands = display_bands(pred.shape[0], card_extra)
     basis = reference if reference is not None and reference.shape == pred.shape else pred
     limits = stretch_limits(basis, bands)
@@ -81,7 +83,27 @@ def save_preview(
     if reference is not None and reference.shape == pred.shape:
         write_bytes_atomic(folder / f"{safe_name(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits)))
         write_bytes_atomic(folder / f"{safe_name(image_id)}.error.png", png_bytes(error_map(pred, reference, max_value)))
+    for name, source in (sources or {}).items():
+        write_bytes_atomic(folder / f"{safe_name(image_id)}.source-{safe_name(name)}.png", source_png(source, pred, bands, limits))
     return path
+
+
+def source_png(source: np.ndarray, pred: np.ndarray, bands: Sequence[int], limits: np.ndarray) -> bytes:
+    """A model input as shown beside the fused images: an input with the output's bands (LMS, the
+    upsampled HSI) is stretched exactly like them, so colours compare; any other (PAN, IR, VI, a
+    low-resolution MS) with its own percentiles."""
+    if source.ndim == 2:
+        source = source[None]
+    if source.shape[0] == pred.shape[0]:
+        return png_bytes(to_uint8(source, bands, limits))
+    own = display_bands(source.shape[0])
+    return png_bytes(to_uint8(source, own, stretch_limits(source, own)))
+
+
+def source_previews(folder: Path, image_id: str) -> dict[str, Path]:
+    """The saved inputs of one image of a run: ``{field: png path}`` in field order of saving."""
+    prefix = f"{safe_name(image_id)}.source-"
+    return {p.name[len(prefix) : -len(".png")]: p for p in sorted(folder.glob(f"{prefix}*.png"))}
 
 
 ERROR_MAP_FRACTION = 0.1

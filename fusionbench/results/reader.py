@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -47,12 +48,27 @@ def _read_tables(folder: Path, base: pa.Schema, report: ReadReport) -> pa.Table:
             except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 report.problems.append(f"{path}: incompatible schema ({type(exc).__name__}: {exc}); skipped")
                 continue
-            tables.append(table)
+            tables.append(_decoded(table))
             report.files += 1
+    base = _plain_schema(base)
     if not tables:
         return base.empty_table()
     schema = pa.unify_schemas([base, *(t.schema for t in tables)], promote_options="permissive")
     return pa.concat_tables([_conform(t, schema) for t in tables])
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with dictionary-encoded columns (the partition-named ``suite``/``task``, written
+    so that ``pandas.read_parquet(folder)`` merges them with the folder names) as plain values."""
+    return pa.schema([pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema])
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Files of every version read alike: dictionary columns decoded (older files wrote strings)."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(index, column.name, table.column(index).cast(column.type.value_type))
+    return table
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -111,3 +127,42 @@ def last_attempts(results: Path, report: ReadReport | None = None) -> dict[str, 
     if latest.empty:
         return {}
     return dict(zip(latest["run_key"], latest["attempt"].astype(int)))
+
+
+def tidy_scores(results: Path, suite: str | None = None, catalog: Any = None, report: ReadReport | None = None) -> pd.DataFrame:
+    """**The** table to analyse results with: one row per run × image × metric, latest attempt of
+    each successful run only, schemas of every version unified, with the leaderboard's ``method``
+    label (short, unique; see :mod:`fusionbench.results.labels`) and ``spec`` (every parameter).
+
+    ``catalog`` (a :class:`~fusionbench.results.labels.SpecCatalog`) supplies parameter defaults
+    for the short labels; the CLI passes the installed components'. ::
+
+        from fusionbench.results.reader import tidy_scores
+        scores = tidy_scores(Path("fusionbench-results"), "reduced-res")
+        scores.groupby(["dataset", "method", "metric"])["value"].mean()
+    """
+    from .labels import with_labels
+
+    scores = read_scores(results, suite, report=report)
+    return with_labels(scores, catalog) if not scores.empty else scores.assign(method=[], spec=[])
+
+
+def runs_table(results: Path, suite: str | None = None, report: ReadReport | None = None) -> pd.DataFrame:
+    """One row per run (its latest attempt) with ``model``, ``sampler`` and ``dataset`` columns
+    taken from the recorded run specification, beside status, timing and errors."""
+    import json
+
+    runs = latest_runs(results, suite, report)
+    if runs.empty:
+        return runs.assign(model=[], sampler=[], dataset=[])
+
+    def part(text: Any, key: str) -> Any:
+        try:
+            value = json.loads(text).get(key) if isinstance(text, str) else None
+        except ValueError:
+            return None
+        return value.get("name") if isinstance(value, dict) else value
+
+    for column in ("dataset", "sampler", "model"):
+        runs.insert(3, column, [part(text, column) for text in runs["spec_json"]])
+    return runs

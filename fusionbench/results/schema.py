@@ -21,14 +21,18 @@ SCHEMA_VERSION = "3"
 METADATA_KEY = b"fusionbench.schema_version"
 
 _TS = pa.timestamp("us", tz="UTC")
+_PARTITION = pa.dictionary(pa.int32(), pa.string())
+"""The type of the columns that are also folder names (``suite=``, ``task=``): what
+``pandas.read_parquet(<results>/scores)`` infers for the hive partitions, so the in-file column
+and the partition merge instead of clashing (string vs dictionary). Our reader decodes them."""
 
 SCORES_SCHEMA = pa.schema(
     [
         ("run_key", pa.string()),
         ("attempt", pa.int32()),
-        ("suite", pa.string()),
+        ("suite", _PARTITION),
         ("suite_version", pa.string()),
-        ("task", pa.string()),
+        ("task", _PARTITION),
         ("protocol", pa.string()),
         ("dataset", pa.string()),
         ("dataset_version", pa.string()),
@@ -70,7 +74,7 @@ RUNS_SCHEMA = pa.schema(
     [
         ("run_key", pa.string()),
         ("attempt", pa.int32()),
-        ("suite", pa.string()),
+        ("suite", _PARTITION),
         ("label", pa.string()),
         ("spec_json", pa.string()),
         ("status", pa.string()),

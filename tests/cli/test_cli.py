@@ -71,6 +71,7 @@ def test_run_resume_and_leaderboard_end_to_end(good_fixture_only, mlflow_store, 
     assert lines and "fixture-lms" in lines[0] and "**" in lines[0]  # best method first, in bold
     csv = fb("leaderboard", "show", "--format", "csv", cwd=tmp_path).stdout
     assert csv.splitlines()[0].startswith("dataset,method,metric,mean,std")
+    assert {"n_images", "n_nan", "comparable", "flag", "spec"} <= set(csv.splitlines()[0].split(","))
 
 
 def test_unknown_suite_is_a_clean_error(tmp_path):
@@ -215,3 +216,65 @@ def test_the_sweep_bar_counts_a_retried_run_once_more_instead_of_running_past_it
             sweep = next(t for t in listener.progress.tasks if t.id == listener.sweep)
             assert sweep.completed <= sweep.total
     assert (sweep.completed, sweep.total) == (2, 2)
+
+
+def test_the_sweep_bar_is_never_behind_the_runs_it_has_listed_and_a_run_bar_is_never_0_of_unknown():
+    import io
+    from datetime import datetime, timezone
+
+    from rich.console import Console
+
+    from fusionbench.cli.progress import RichListener
+    from fusionbench.engine.executors.base import Job, JobFinished, JobProgress, JobStarted
+    from fusionbench.engine.runspec import ComponentRef, RunSpec
+    from fusionbench.results.records import RunOutcome, RunRecord, SessionInfo
+
+    runs = [
+        RunSpec(
+            suite="s", suite_version="1", task="pansharpening", protocol="reduced", dataset=ComponentRef("dataset", "d"),
+            split="test", model=ComponentRef("model", f"m{i}"), sampler=None, metrics=(), seed=0, repetition=0, data_sha256="x",
+        )
+        for i in range(2)
+    ]  # fmt: skip
+    text = io.StringIO()
+    listener = RichListener(Console(file=text, width=120, color_system=None))
+    ui = listener.as_listener()
+    now = datetime.now(timezone.utc)
+    jobs = [Job(run, 1) for run in runs]
+    with listener:
+        ui.on_session(SessionInfo("id", "s", "1", "local", "r", 2, 0), jobs)
+        ui.on_event(JobStarted(jobs[0], "cpu0"))
+        bar = listener.progress.tasks[-1]
+        assert "preparing" in str(listener.progress.columns[2].render(bar))
+        ui.on_event(JobProgress(jobs[0], 10, 50))  # sampling steps of the first image
+        assert listener.progress.tasks[-1].percentage == 20
+        outcome = RunOutcome(status="ok", started_at=now, finished_at=now)
+        # the runner records (and prints) a run before the executor's JobFinished reaches the UI
+        ui.on_record(RunRecord(run_key=runs[0].run_key, attempt=1, suite="s", label=runs[0].label, spec_json="{}", outcome=outcome))
+        sweep = next(t for t in listener.progress.tasks if t.id == listener.sweep)
+        assert sweep.completed == 1
+        ui.on_event(JobFinished(jobs[0], outcome))
+        assert sweep.completed == 1  # counted once
+
+
+def test_a_run_reports_its_total_before_the_first_image_is_done(good_fixture_only, tmp_path):
+    from fusionbench.engine.executors.base import JobProgress
+    from fusionbench.engine.planner import Selection, plan_suite
+    from fusionbench.engine.runner import Listener, RunOptions, run_plan
+    from fusionbench.registry import load_registry
+
+    registry = load_registry(disabled=["mlflow"])
+    seen: list[tuple[int, int | None]] = []
+    listener = Listener(on_event=lambda e: seen.append((e.done, e.total)) if isinstance(e, JobProgress) else None)
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "r", executor="inline"), listener)
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]  # no "0/?": the total is known from the start
+
+
+def test_markup_like_text_in_a_results_path_and_labels_never_crashes_run_or_show(good_fixture_only, tmp_path):
+    results = str(tmp_path / "odd[/bold]" / "r")  # "[/" would be a closing tag to rich
+    run = fb("run", "--suite", "fixture-suite", "-m", "fixture-noisy[sigma=0.3],fixture-noisy[sigma=0.7]", "--executor", "inline",
+             "--no-mlflow", "--results", results, cwd=tmp_path, env={"COLUMNS": "80"})  # fmt: skip
+    assert "odd[/bold]" in run.stdout and "MarkupError" not in run.stderr
+    shown = fb("leaderboard", "show", "--results", results, cwd=tmp_path, env={"COLUMNS": "80"}).stdout
+    assert "fixture-noisy[sigma=0.3]" in shown and "fixture-noisy[sigma=0.7]" in shown  # not both "fixture-noisy"

@@ -6,10 +6,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.engine.runner import RunOptions, run_plan
-
 
 
 def _nested_runs(client: MlflowClient) -> list:
@@ -122,3 +121,63 @@ def test_nested_runs_last_as_long_as_their_run(good_fixture_only, mlflow_store, 
     assert duration_s >= wall_s * 0.95
     assert child.info.status == "FINISHED" and child.data.tags["fusionbench.attempt"] == "1"
     assert child.data.tags["fusionbench.status"] == "ok"
+
+
+def test_runs_are_named_like_the_leaderboard_with_params_named_by_owner_and_a_preview(good_fixture_only, mlflow_store, tmp_path):
+    registry = load_registry()
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy[sigma=0.05]")])
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
+    client = MlflowClient(tracking_uri=mlflow_store)
+    (child,) = _nested_runs(client)
+    assert child.info.run_name == "fixture-noisy[sigma=0.05] @ fixture-scenes s0"
+    params = child.data.params
+    assert params["run_seed"] == "0" and "seed" not in params
+    assert params["dataset.n"] == "3" and params["model.sigma"] == "0.05"
+    assert "fixture-mae" in child.data.metrics and "fixture-mae_std" in child.data.metrics
+    previews = {a.path for a in client.list_artifacts(child.info.run_id, "previews")}
+    assert any(p.endswith(".png") for p in previews)
+
+
+def test_a_copied_store_keeps_its_artifacts(good_fixture_only, mlflow_template, tmp_path, monkeypatch):
+    """Artifacts live in mlruns/ beside mlflow.db, recorded relative to it: copy both, it works."""
+    import shutil
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(mlflow_template, tmp_path / "mlflow.db")  # MLflow's default store, already migrated
+    registry = load_registry()
+    plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
+    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
+    experiment = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}").get_experiment_by_name("fusionbench-fixture-suite")
+    assert not experiment.artifact_location.startswith(("/", "file:")), experiment.artifact_location
+    copy = tmp_path / "elsewhere"
+    copy.mkdir()
+    shutil.copy(tmp_path / "mlflow.db", copy / "mlflow.db")
+    shutil.copytree(tmp_path / "mlruns", copy / "mlruns")
+    shutil.rmtree(tmp_path / "mlruns")
+    monkeypatch.chdir(copy)
+    client = MlflowClient(tracking_uri="sqlite:///mlflow.db")
+    child = _nested_runs(client)[0]
+    local = client.download_artifacts(child.info.run_id, "run_spec.json", str(tmp_path / "dl"))
+    assert open(local).read().startswith("{")
+
+
+def test_a_session_whose_process_died_is_marked_killed_by_the_next(good_fixture_only, mlflow_store, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from fusionbench.components.mlflow import HOST_TAG, PID_TAG
+
+    client = MlflowClient(tracking_uri=mlflow_store)
+    experiment_id = client.create_experiment("fusionbench-fixture-suite")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    stale = client.create_run(experiment_id, tags={"fusionbench.kind": "session", HOST_TAG: socket.gethostname(), PID_TAG: dead})
+    child = client.create_run(experiment_id, tags={"fusionbench.kind": "run", "mlflow.parentRunId": stale.info.run_id})
+    alive = client.create_run(experiment_id, tags={"fusionbench.kind": "session", HOST_TAG: socket.gethostname(), PID_TAG: str(__import__("os").getpid())})
+    registry = load_registry()
+    run_plan(registry, plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")]),
+             RunOptions(results_dir=tmp_path / "results", executor="inline"))  # fmt: skip
+    assert client.get_run(stale.info.run_id).info.status == "KILLED"
+    assert client.get_run(child.info.run_id).info.status == "KILLED"
+    assert client.get_run(alive.info.run_id).info.status == "RUNNING"  # a live session is left alone

@@ -218,3 +218,12 @@ def test_invalid_parameters_and_inputs():
         Denoiser(lambda x, t: x, cosine_schedule(10), time_input="respaced")
     with pytest.raises(ValueError, match="unknown sampler"):
         make_sampler("euler")
+
+
+def test_samplers_report_every_step_for_progress_bars():
+    seen: list[tuple[int, int]] = []
+    sampler = make_sampler("ddim", steps=7)
+    sampler.on_step = lambda done, total: seen.append((done, total))
+    denoiser = Denoiser(lambda x, t, cond=None: torch.zeros_like(x), cosine_schedule(100), "x0")
+    sampler.sample(denoiser, (1, 1, 2, 2), generator=torch.Generator().manual_seed(0))
+    assert seen == [(i, 7) for i in range(1, 8)]

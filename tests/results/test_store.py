@@ -162,3 +162,24 @@ def test_a_write_failing_mid_file_removes_the_temporary_file(tmp_path, monkeypat
     with pytest.raises(type(error)):
         write_table_atomic(pa.Table.from_pylist([_runs_row("abc")], schema=with_version(RUNS_SCHEMA)), path)
     assert list(path.parent.iterdir()) == []
+
+
+def test_pandas_reads_the_results_folder_and_the_tidy_table_has_labels(good_fixture_only, tmp_path):
+    import pandas as pd
+
+    from fusionbench.engine.planner import Selection, plan_suite
+    from fusionbench.engine.runner import RunOptions, run_plan
+    from fusionbench.registry import load_registry
+    from fusionbench.results.reader import runs_table, tidy_scores
+
+    registry = load_registry(disabled=["mlflow"])
+    models = [Selection.parse(m) for m in ("fixture-lms", "fixture-noisy[sigma=0.05]")]
+    run_plan(registry, plan_suite(registry, "fixture-suite", models=models), RunOptions(results_dir=tmp_path / "r", executor="inline"))
+    direct = pd.read_parquet(tmp_path / "r" / "scores")  # the suite=/task= folders do not clash with columns
+    assert set(direct["suite"].astype(str)) == {"fixture-suite"} and len(direct) == 6
+    assert len(pd.read_parquet(tmp_path / "r" / "runs")) == 2
+    tidy = tidy_scores(tmp_path / "r", "fixture-suite")
+    assert set(tidy["method"]) == {"fixture-lms", "fixture-noisy"}  # sigma does not vary: the short label drops it
+    assert set(tidy["spec"]) == {"fixture-lms", "fixture-noisy[sigma=0.05]"}
+    runs = runs_table(tmp_path / "r")
+    assert set(runs["model"]) == {"fixture-lms", "fixture-noisy"} and set(runs["dataset"]) == {"fixture-scenes"}
