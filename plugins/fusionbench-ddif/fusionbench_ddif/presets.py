@@ -12,12 +12,15 @@
 * ``tiny`` — a small network and budget that trains in about a minute on two CPU cores; the
   default, so ``fusionbench run --suite reduced-res`` works on a laptop (it trains itself on the
   dataset's train split once and caches the checkpoint).
+
+A preset may give a task its own training budget (``task_training``); :meth:`Preset.for_task`
+resolves it, and the resolved preset is what trains and what enters the checkpoint key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 from fusionbench.training.config import TrainConfig, lookup_preset
 
@@ -46,12 +49,27 @@ class Preset:
     crop: int | None = None  # random square crop of each training patch (None: whole patch)
     augment: bool = False  # random flips / 90° rotations (applied before the wavelets are computed)
     auto_train: bool = False  # may train itself in a benchmark run when no checkpoint is given
+    task_training: Mapping[str, TrainConfig] = field(default_factory=dict)  # per-task budget replacing `training`
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def for_task(self, task: str) -> "Preset":
+        """This preset as it trains for ``task``: that task's own budget (``task_training``) as
+        ``training``, and no per-task table left, so :meth:`key_dict` names exactly the recipe
+        that ran. A task without its own budget gets the preset itself, whose key is unchanged.
+        """
+        training = self.task_training.get(task)
+        if training is None:
+            return self if not self.task_training else replace(self, task_training={})
+        return replace(self, training=training, task_training={})
+
     def key_dict(self) -> dict[str, Any]:
-        """Everything about the preset that changes trained weights (for the checkpoint cache key)."""
-        return {
+        """Everything about the preset that changes trained weights (for the checkpoint cache key).
+
+        A preset not yet resolved with :meth:`for_task` keeps its per-task table in the key, so
+        it can never be mistaken for the resolved recipe of any one task.
+        """
+        key = {
             "name": self.name,
             "network": self.network,
             "training": self.training.to_dict(),
@@ -64,6 +82,9 @@ class Preset:
             "crop": self.crop,
             "augment": self.augment,
         }
+        if self.task_training:
+            key["task_training"] = {task: config.to_dict() for task, config in sorted(self.task_training.items())}
+        return key
 
 
 PAPER_NETWORK: dict[str, Any] = {
