@@ -63,12 +63,30 @@ def respace(schedule: NoiseSchedule, spec: "str | int | Sequence[int]") -> Noise
     )
 
 
+def ddim_feasible_counts(num_timesteps: int) -> list[int]:
+    """Every step count the ``"ddim"`` rule can keep from ``num_timesteps``: ``ceil(T / s)`` for
+    the integer strides s. Dense for small counts, sparse for large ones (T = 500: … 24, 25, 27,
+    28, 30, 32, 34, …, 100, 125, 167, 250, 500)."""
+    return sorted({-(-num_timesteps // stride) for stride in range(1, num_timesteps + 1)})
+
+
 def _ddim_stride(num_timesteps: int, count: int) -> list[int]:
+    """``{0, s, 2s, …}`` with exactly ``count`` elements; when no stride gives that count, the
+    error names the nearest counts that work and the even rule, which keeps any count."""
+    if count > num_timesteps:
+        raise ValueError(f"cannot keep {count} of {num_timesteps} timesteps (ddim{count}): at most {num_timesteps}")
     for stride in range(1, num_timesteps + 1):
         kept = list(range(0, num_timesteps, stride))
         if len(kept) == count:
             return kept
-    raise ValueError(f"cannot keep exactly {count} of {num_timesteps} timesteps with an integer stride (ddim{count})")
+    feasible = ddim_feasible_counts(num_timesteps)
+    below = max(c for c in feasible if c < count)  # 1 is always feasible
+    above = min(c for c in feasible if c > count)  # so is num_timesteps
+    raise ValueError(
+        f"cannot keep exactly {count} of {num_timesteps} timesteps with an integer stride (ddim{count}); "
+        f"the nearest step counts that work are {below} and {above}, or use respacing=even, which keeps "
+        f"any count up to {num_timesteps} (e.g. -s 'ddim[steps={count},respacing=even]')"
+    )
 
 
 def _sections(num_timesteps: int, counts: list[int]) -> list[int]:

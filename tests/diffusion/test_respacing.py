@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusionbench.diffusion.respacing import respace, respacing_spec, space_timesteps
+from fusionbench.diffusion.respacing import ddim_feasible_counts, respace, respacing_spec, space_timesteps
 from fusionbench.diffusion.schedules import cosine_schedule, linear_schedule
 
 
@@ -34,12 +34,35 @@ def test_sections_and_explicit_lists():
 def test_impossible_requests_fail_with_a_message():
     with pytest.raises(ValueError, match="integer stride"):
         space_timesteps(10, "ddim6")
+    with pytest.raises(ValueError, match="at most 500"):
+        space_timesteps(500, "ddim600")
     with pytest.raises(ValueError, match="cannot keep 20"):
         space_timesteps(10, "20")
     with pytest.raises(ValueError, match="bad respacing"):
         space_timesteps(10, "ddimx")
     with pytest.raises(ValueError, match="unknown respacing rule"):
         respacing_spec("karras", 10)
+
+
+def test_infeasible_ddim_count_names_the_nearest_feasible_counts_and_the_even_rule():
+    """DDIF's T = 500: 26 steps has no integer stride (25 -> stride 20, 27 -> stride 19)."""
+    assert ddim_feasible_counts(500)[23:29] == [24, 25, 27, 28, 30, 32]
+    with pytest.raises(ValueError, match=r"ddim26\); the nearest step counts that work are 25 and 27, or use respacing=even"):
+        space_timesteps(500, "ddim26")
+    assert len(space_timesteps(500, "26")) == 26  # what the advice leads to
+
+
+@settings(max_examples=60, deadline=None)
+@given(T=st.integers(2, 500), count=st.integers(1, 500))
+def test_ddim_feasible_counts_are_exactly_the_counts_the_rule_keeps(T, count):
+    feasible = count in ddim_feasible_counts(T)
+    try:
+        assert len(space_timesteps(T, f"ddim{count}")) == count and feasible
+    except ValueError as exc:
+        assert not feasible
+        if count <= T:  # the two suggestions are feasible and bracket the request
+            below, above = (int(x) for x in str(exc).split("work are ")[1].split(", or")[0].split(" and "))
+            assert below < count < above and {below, above} <= set(ddim_feasible_counts(T))
 
 
 @settings(max_examples=60, deadline=None)

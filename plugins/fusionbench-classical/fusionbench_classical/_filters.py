@@ -3,12 +3,13 @@
 Nothing here re-implements an MTF filter or the 23-tap interpolator: the sensor-matched kernels,
 the FFT correlation with replicate borders, the Wald decimation phase and ``interp23tap`` all come
 from the shared imaging package, so the baselines degrade PAN exactly as the data was simulated.
-What this module adds is how the baselines *combine* them (spec §E.1):
+What this module adds is how the baselines of the MATLAB Pansharpening Toolbox (Vivone et al.,
+IEEE GRSM 2021) *combine* them:
 
 - :func:`lp_gauss`: the toolbox's ``LPfilterGauss`` (GNyq 0.3, alpha computed with N, not N-1);
 - :func:`glp_lowpass`: the MTF-GLP low-pass PAN ``interp23tap(decimate(MTF_b * PAN))`` per band;
-- :func:`atrous_lowpass`: the approximation part of the undecimated B3-spline wavelet transform
-  (``ndwt2_working`` + ``indwt2_working`` with the details zeroed) used by GSA and AWLP.
+- :func:`atrous_lowpass`: the approximation part of the toolbox's undecimated B3-spline wavelet
+  transform (``ndwt2_working`` + ``indwt2_working`` with the details zeroed) used by GSA and AWLP.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 
 from fusionbench.imaging.interp import interp23tap
-from fusionbench.imaging.matlab import correlate, fspecial_gaussian, imresize_bicubic, nearest_decimate
+from fusionbench.imaging.matlab import correlate1d_valid, fspecial_gaussian, imresize_bicubic, nearest_decimate, pad2d
 from fusionbench.imaging.mtf import filter_fft, fir_by_frequency_sampling, kaiser_window_2d, mtf_filter
 from fusionbench.sensors import DEFAULT_PAN_GNYQ, get_sensor
 from fusionbench.specs import DataCard
@@ -36,7 +37,7 @@ KERNEL_SIZE = 41
 """The toolbox's FIR size for every Gaussian/MTF low-pass."""
 
 B3_SPLINE = (1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16)
-"""The starlet (B3-spline) scaling filter of the toolbox's à-trous transforms."""
+"""The B3-spline scaling filter ``[1 4 6 4 1]/16`` of the toolbox's undecimated wavelet transforms."""
 
 
 # -- sensor constants ------------------------------------------------------------------------------
@@ -112,42 +113,45 @@ def glp_lowpass(x: torch.Tensor, gnyq: Sequence[float], ratio: int) -> torch.Ten
     return interp23tap(nearest_decimate(mtf_filter(x, list(gnyq), ratio), ratio), ratio)
 
 
-# -- à trous (undecimated B3-spline wavelet) low-pass -----------------------------------------------
-def _atrous_kernel(level: int, like: torch.Tensor) -> torch.Tensor:
-    """B3 spline dilated by ``2**level`` (holes filled with zeros), as a 1-D tensor."""
-    step = 2**level
-    k = like.new_zeros(4 * step + 1)
-    k[::step] = torch.tensor(B3_SPLINE, dtype=like.dtype, device=like.device)
-    return k
-
-
-def _separable(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    x = correlate(x, k[None, :], "symmetric", "same")
-    return correlate(x, k[:, None], "symmetric", "same")
+# -- the toolbox's undecimated B3-spline wavelet low-pass -----------------------------------------
+def _b3_taps(like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(B3_SPLINE, dtype=like.dtype, device=like.device)
 
 
 def atrous_lowpass(img: torch.Tensor, ratio: int) -> torch.Tensor:
     """Approximation band of the toolbox's undecimated wavelet pair with all details zeroed.
 
-    The toolbox (``ndwt2_working``/``indwt2_working``, filters ``sqrt(2)[1 4 6 4 1]/16``,
-    synthesis low-pass equal to the analysis one, ``ceil(log2 ratio)`` levels) keeps only the
-    approximation: analysis low-pass at levels 1..L, then synthesis low-pass at levels L..1, each
-    separable and dilated by 2^(level-1); the sqrt(2) gains cancel against the inverse's 1/2 per
-    axis. Borders use half-sample symmetric extension (MATLAB ``dwtmode('sym')``, the default).
-    [Spec §E.1 marks this border handling unverified: the interior is exact, the outermost
-    ``2 (4 * 2^(L-1))`` pixels may differ from MATLAB.]
+    This is what ``LPfilterPlusDec.m`` (GSA) and ``AWLP.m`` compute with the Pansharpening
+    Toolbox's ``ndwt2_working.m`` / ``indwt2_working.m`` (filters ``sqrt(2) [1 4 6 4 1]/16``,
+    synthesis low-pass equal to the analysis one, ``ceil(log2 ratio)`` levels, extension mode
+    ``'sym'``). Despite the "à trous" name, those files never dilate the filter: every level
+    convolves with the *same* 5-tap filter while the arrays grow, so the result is much
+    sharper than a true starlet approximation (in the interior, the B3 filter convolved with
+    itself ``2 L`` times, 8 L + 1 taps). Per level and axis:
+
+    - analysis (``wdec1D``): half-sample symmetric extension by 4 (MATLAB ``'symmetric'``), full
+      convolution, keep ``n + 4`` samples, i.e. the filtered signal on ``-2 .. n + 1``; the
+      next level extends *that* grown array symmetrically at its own edges;
+    - synthesis (``recFUNC``): full convolution, then the central part of the finer level's
+      size, i.e. a 'valid' correlation that shrinks ``n + 4`` back to ``n``.
+
+    The ``sqrt(2)`` gains (2 per level in 2-D) cancel against ``recFUNC``'s division by 4, so
+    the unit-sum B3 taps are used directly and constants pass unchanged.
     """
     levels = max(1, math.ceil(math.log2(ratio)))
+    taps = _b3_taps(img)
+    margin = taps.numel() - 1  # wdec1D extends by the filter length - 1 on each side
     out = img
-    for level in range(levels):
-        out = _separable(out, _atrous_kernel(level, img))
-    for level in reversed(range(levels)):
-        out = _separable(out, _atrous_kernel(level, img))
+    for _ in range(levels):
+        out = pad2d(out, (margin,) * 4, "symmetric")
+        out = correlate1d_valid(correlate1d_valid(out, taps, -1), taps, -2)
+    for _ in range(levels):
+        out = correlate1d_valid(correlate1d_valid(out, taps, -1), taps, -2)
     return out
 
 
 def lowpass_decimate(img: torch.Tensor, ratio: int) -> torch.Tensor:
-    """``LPfilterPlusDec``: à-trous low-pass, then MATLAB nearest decimation (phase ``ratio//2``)."""
+    """``LPfilterPlusDec``: the undecimated-wavelet low-pass, then MATLAB nearest decimation (phase ``ratio//2``)."""
     return nearest_decimate(atrous_lowpass(img, ratio), ratio)
 
 

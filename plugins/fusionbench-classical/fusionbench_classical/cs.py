@@ -129,7 +129,7 @@ class BTH(PansharpeningMethod):
 
 def gsa_weights(ms: torch.Tensor, pan: torch.Tensor, ratio: int) -> torch.Tensor:
     """GSA's intensity weights ``(B, C+1)`` (last = constant): LS fit of the low-passed, decimated,
-    zero-mean PAN on the zero-mean LR bands and a constant (spec §E.1)."""
+    zero-mean PAN on the zero-mean LR bands and a constant (toolbox ``GSA.m`` with ``LPfilterPlusDec.m``)."""
     pan_lr = lowpass_decimate(pan - mean2(pan), ratio)
     if pan_lr.shape[-2:] != ms.shape[-2:]:
         raise ValueError(f"gsa: decimated PAN {tuple(pan_lr.shape[-2:])} does not match ms {tuple(ms.shape[-2:])}")
@@ -138,11 +138,12 @@ def gsa_weights(ms: torch.Tensor, pan: torch.Tensor, ratio: int) -> torch.Tensor
 
 
 class GSA(PansharpeningMethod):
-    """Adaptive Gram-Schmidt (toolbox ``GSA``), spec §E.1.
+    """Adaptive Gram-Schmidt (the Pansharpening Toolbox's ``GSA.m``).
 
     I = sum_b alpha_b (lms_b - mean) + alpha_0 with alpha from :func:`gsa_weights`; gains
-    g_b = cov(I0, lms_b)/var(I0); ``F_b = lms_b + g_b (PAN0 - I0)``; band means restored.
-    Exact except the à-trous border extension (see :func:`fusionbench_classical._filters.atrous_lowpass`).
+    g_b = cov(I0, lms_b)/var(I0); ``F_b = lms_b + g_b (PAN0 - I0)``; band means restored. Exact,
+    borders included: the PAN low-pass is the toolbox's undecimated wavelet pair (see
+    :func:`fusionbench_classical._filters.atrous_lowpass`).
     """
 
     name = "gsa"

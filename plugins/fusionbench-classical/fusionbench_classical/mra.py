@@ -5,7 +5,7 @@ each band's sensor MTF (``card.mtf_gnyq``), decimation at the Wald phase and the
 interpolator, i.e. exactly the way the MS was degraded, so the injected details are those the MS
 lacks. The variants differ in the injection rule: additive with unit gains (MTF-GLP), additive
 with full-scale regression gains (FS), multiplicative (HPM) and multiplicative with a regression
-offset (HPM-R). AWLP uses the à-trous wavelet low-pass instead.
+offset (HPM-R). AWLP uses the toolbox's undecimated B3-spline wavelet low-pass instead.
 """
 
 from __future__ import annotations
@@ -91,17 +91,18 @@ class MTFGLPHPMR(PansharpeningMethod):
 
 
 class AWLP(PansharpeningMethod):
-    """Additive wavelet luminance proportional (toolbox ``AWLP``), spec §E.1.
+    """Additive wavelet luminance proportional (the Pansharpening Toolbox's ``AWLP.m``).
 
     Per band, PAN matched to ``lms_b`` with the std of a bicubic down-up PAN (scale
-    ``std(lms_b) / std(down-up PAN)``); details = matched PAN - its à-trous low-pass; ``F_b = lms_b + details_b * lms_b / (mean_b lms + eps)``.
-    Exact except the à-trous border extension (unverified in the spec).
+    ``std(lms_b) / std(down-up PAN)``); details = matched PAN - its undecimated-wavelet low-pass
+    (:func:`~fusionbench_classical._filters.atrous_lowpass`, the toolbox's ``ndwt2_working`` /
+    ``indwt2_working`` pair, borders included); ``F_b = lms_b + details_b * lms_b / (mean_b lms + eps)``.
     """
 
     name = "awlp"
 
     def _fuse(self, pan, ms, lms, card: DataCard, ratio: int) -> torch.Tensor:
-        # Matching is affine (P_b = a_b PAN + c_b) and the à-trous low-pass keeps constants, so
+        # Matching is affine (P_b = a_b PAN + c_b) and the wavelet low-pass keeps constants, so
         # the matched PAN's details are a_b times the PAN's: one low-pass serves every band.
         scale = safe_div(std2(lms), std2(down_up_bicubic(pan, ratio)))
         details = scale * (pan - atrous_lowpass(pan, ratio))

@@ -42,8 +42,8 @@ def pansharpening_specs() -> list[ModelSpec]:
               "Chavez, Sides, Anderson, PE&RS 1991"),
         _spec("bt-h", "cs:BTH", ps, "[exact] BT-H: Brovey with haze correction and regression intensity (BroveyRegHazeMin)",
               "Lolli et al., IEEE GRSL 2017"),
-        _spec("gsa", "cs:GSA", ps, "[exact but borders] adaptive Gram-Schmidt: LS intensity, covariance gains",
-              "Aiazzi, Baronti, Selva, IEEE TGRS 2007"),
+        _spec("gsa", "cs:GSA", ps, "[exact] adaptive Gram-Schmidt: LS intensity, covariance gains",
+              "Aiazzi, Baronti, Selva, IEEE TGRS 2007", version="2"),  # 2: the toolbox's undilated wavelet low-pass
         _spec("c-gsa", "cgsa:CGSA", ps,
               "[approx: seeded k-means] context GSA: per-cluster injection gains on a k-means segmentation",
               "Restaino et al., IEEE TIP 2017",
@@ -64,8 +64,8 @@ def pansharpening_specs() -> list[ModelSpec]:
               "Aiazzi et al., IEEE TGRS 2003 / Vivone et al. 2015", requires=_DYADIC),
         _spec("mtf-glp-hpm-r", "mra:MTFGLPHPMR", ps, "[exact] MTF-GLP-HPM with regression-based offset",
               "Vivone, Restaino, Chanussot, IEEE GRSL 2018", requires=_DYADIC),
-        _spec("awlp", "mra:AWLP", ps, "[exact but borders] additive wavelet luminance proportional (a-trous B3 spline)",
-              "Otazu et al., IEEE TGRS 2005"),
+        _spec("awlp", "mra:AWLP", ps, "[exact] additive wavelet luminance proportional (toolbox B3-spline wavelet low-pass)",
+              "Otazu et al., IEEE TGRS 2005", version="2"),  # 2: the toolbox's undilated wavelet low-pass
         _spec("pracs", "pracs:PRACS", ps, "[approx] partial replacement adaptive CS",
               "Choi, Yu, Kim, IEEE TGRS 2011",
               params={"beta": ParamSpec(0.95, "float", help="injection scale (toolbox: 0.95 for 11-bit data)")}),

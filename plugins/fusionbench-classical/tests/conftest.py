@@ -88,3 +88,63 @@ def make_pansharpening_batch(
 @pytest.fixture
 def ps_batch() -> Callable[..., tuple[FusionBatch, torch.Tensor]]:
     return make_pansharpening_batch
+
+
+# -- an independent reading of the toolbox's undecimated wavelet low-pass --------------------------
+def _conv_full(x: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
+    """MATLAB ``convn(X, F)`` with a 1-D ``F`` along ``axis``: the full convolution."""
+    return np.apply_along_axis(lambda v: np.convolve(v, taps, mode="full"), axis, x)
+
+
+def _wdec1d_lowpass(x: np.ndarray, lo: np.ndarray, axis: int) -> np.ndarray:
+    """The low-pass output of ``ndwt2_working.m``'s ``wdec1D`` in its default ``'sym'`` mode.
+
+    Step by step as written there: extend with ``X(:, lf-1:-1:1)`` on the left and
+    ``X(:, end:-1:end-lf+1)`` on the right, ``convn``, keep samples ``lf .. end-lf+1``, then the
+    central ``lc = lx + lf - 1`` of those (1-based indices converted to Python slices).
+    """
+    x = np.moveaxis(x, axis, -1)
+    lf, lx = lo.size, x.shape[-1]
+    lc = lx + lf - 1
+    extended = np.concatenate([x[..., lf - 2 :: -1], x, x[..., : -lf - 1 : -1]], axis=-1)
+    low = _conv_full(extended, lo, -1)
+    low = low[..., lf - 1 : low.shape[-1] - lf + 1]
+    first = (low.shape[-1] - lc) // 2
+    return np.moveaxis(low[..., first : first + lc], -1, axis)
+
+
+def _recfunc_approx(a: np.ndarray, lo: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``indwt2_working.m``'s ``recFUNC`` with the three detail bands zero: ``wrec1D`` along
+    rows then columns, divided by 4, then the central ``size`` part (``floor`` before, ``ceil``
+    after)."""
+    x = _conv_full(_conv_full(a, lo, 0), lo, 1) / 4.0
+    out = []
+    for axis, target in enumerate(size):
+        excess = x.shape[axis] - target
+        out.append(slice(excess // 2, x.shape[axis] - (excess - excess // 2)))
+    return x[tuple(out)]
+
+
+def toolbox_ndwt_lowpass(img: np.ndarray, ratio: int) -> np.ndarray:
+    """``indwt2_working(WT, 'c')`` after ``WT = ndwt2_working(I, ceil(log2 ratio), WF)`` with every
+    detail band zeroed, for ``WF = sqrt(2) {h, [0 0 1 0 0] - h, h, [0 0 1 0 0] + h}``,
+    ``h = [1 4 6 4 1]/16`` — the low-pass of the toolbox's ``LPfilterPlusDec.m`` (GSA) and
+    ``AWLP.m``, written from those MATLAB files' text (Pansharpening Toolbox, Vivone et al.),
+    not from the implementation under test. ``img`` is one 2-D band."""
+    lo = np.sqrt(2.0) * np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+    levels = int(np.ceil(np.log2(ratio)))
+    sizes = [img.shape]
+    approx = np.asarray(img, dtype=np.float64)
+    for _ in range(levels):  # decFUNC: along the second dimension, then the first
+        approx = _wdec1d_lowpass(_wdec1d_lowpass(approx, lo, 1), lo, 0)
+        sizes.append(approx.shape)
+    for size in reversed(sizes[:-1]):
+        approx = _recfunc_approx(approx, lo, size)
+    return approx
+
+
+@pytest.fixture
+def ndwt_lowpass() -> Callable[[np.ndarray, int], np.ndarray]:
+    """The toolbox's undecimated-wavelet low-pass, independently of ``_filters`` (see
+    :func:`toolbox_ndwt_lowpass`)."""
+    return toolbox_ndwt_lowpass

@@ -86,23 +86,35 @@ def test_mtf_glp_fs_recovers_reference_when_details_are_pan_details(ps_batch):
     assert err(MTFGLPFS().fuse(batch)) < 0.5 * err(batch.inputs["lms"])
 
 
-def test_atrous_lowpass_matches_reference_and_keeps_constants():
-    img = np.random.default_rng(0).random((1, 1, 40, 33)) * 100
-    ours = atrous_lowpass(torch.from_numpy(img), 4)[0, 0].numpy()
-    levels_ref = img[0, 0]
-    for level in (0, 1, 1, 0):  # analysis 1..L, synthesis L..1
-        k = np.zeros(4 * 2**level + 1)
-        k[:: 2**level] = np.array([1, 4, 6, 4, 1]) / 16
-        levels_ref = ndi.correlate1d(ndi.correlate1d(levels_ref, k, axis=1, mode="reflect"), k, axis=0, mode="reflect")
-    np.testing.assert_allclose(ours, levels_ref, rtol=1e-12, atol=1e-10)
+@pytest.mark.parametrize("ratio", [2, 4, 8])
+@pytest.mark.parametrize("shape", [(40, 33), (17, 64)])
+def test_atrous_lowpass_matches_the_toolbox_and_keeps_constants(ndwt_lowpass, ratio, shape):
+    img = np.random.default_rng(ratio).random((1, 1, *shape)) * 2047
+    ours = atrous_lowpass(torch.from_numpy(img), ratio)[0, 0].numpy()
+    np.testing.assert_allclose(ours, ndwt_lowpass(img[0, 0], ratio), rtol=1e-12, atol=1e-9)
     const = torch.full((1, 1, 20, 20), 3.5, dtype=torch.float64)
-    torch.testing.assert_close(atrous_lowpass(const, 4), const)
+    torch.testing.assert_close(atrous_lowpass(const, ratio), const)
 
 
-def test_awlp_matches_reference(wv3):
+def test_atrous_lowpass_interior_is_the_undilated_b3_filter_repeated():
+    """ndwt2_working / indwt2_working never dilate the filter: away from the borders the low-pass
+    is [1 4 6 4 1]/16 convolved with itself 2 L times (ratio 4: L = 2, 17 taps per axis), not the
+    starlet's dilated cascade (25 taps per axis)."""
+    impulse = torch.zeros(1, 1, 41, 41, dtype=torch.float64)
+    impulse[..., 20, 20] = 1.0
+    response = atrous_lowpass(impulse, 4)[0, 0].numpy()
+    taps = np.array([1.0])
+    for _ in range(4):
+        taps = np.convolve(taps, np.array([1, 4, 6, 4, 1]) / 16)
+    expected = np.zeros((41, 41))
+    expected[12:29, 12:29] = np.outer(taps, taps)
+    np.testing.assert_allclose(response, expected, rtol=0, atol=1e-15)
+
+
+def test_awlp_matches_reference(wv3, ndwt_lowpass):
     pan, lms = _np(wv3.inputs["pan"])[0], _np(wv3.inputs["lms"])
     pan_lr = imresize_bicubic(imresize_bicubic(pan, 0.25), 4.0)
-    low = atrous_lowpass(torch.from_numpy(pan)[None, None], 4)[0, 0].numpy()
+    low = ndwt_lowpass(pan, 4)
     ratio = lms / (lms.mean(axis=0) + EPS)
     expected = []
     for m, r in zip(lms, ratio):

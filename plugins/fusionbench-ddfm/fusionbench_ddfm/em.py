@@ -99,12 +99,14 @@ def e_step_weights(
     """Posterior means of the inverse latent variances: C = sqrt(2/τ_a)/|r_C|, D = sqrt(2/τ_b)/|r_D|,
     regularised, with D capped at 2C pixel-wise.
 
-    ``symmetric=True`` regularises both as r² + 1e-6; ``False`` is the released code's form for D,
-    (r + 1e-6)², which is singular at r = −1e-6.
+    ``symmetric=True`` regularises both as r² + 1e-6. ``False`` is the released code's E-step
+    (``EM_onestep.py`` of MMIF-DDFM; its pre-release ``bf_onestep`` variants share the E-step
+    code): D as r_D² + 1e-6 but C, the data term on r_C = Y − X, as (r_C + 1e-6)², which is
+    singular at r_C = −1e-6 and makes C 1000 times the symmetric value where r_C = 0.
     """
-    c = torch.sqrt(2.0 / tau_a / (r_c**2 + E_EPS))
-    d_den = r_d**2 + E_EPS if symmetric else (r_d + E_EPS) ** 2
-    d = torch.sqrt(2.0 / tau_b / d_den)
+    c_den = r_c**2 + E_EPS if symmetric else (r_c + E_EPS) ** 2
+    c = torch.sqrt(2.0 / tau_a / c_den)
+    d = torch.sqrt(2.0 / tau_b / (r_d**2 + E_EPS))
     return c, torch.minimum(d, 2.0 * c)
 
 
@@ -133,7 +135,7 @@ class EMVariant:
     iterations: int = 1
     adaptive_rho: bool = False  # ρ = (C + D)/2 per pixel instead of the given constant
     released_difference: bool = False  # the shipped code's u-step difference
-    symmetric: bool = True  # regularise both E-step residuals as r² + 1e-6
+    symmetric: bool = True  # regularise both E-step residuals as r² + 1e-6 (False: C as (r + 1e-6)², released)
 
 
 EM_VARIANT_TABLE: dict[str, EMVariant] = {

@@ -15,20 +15,21 @@ code and CDDFuse do this; a preset may clip instead) at the input's size.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from fusionbench.diffusion.samplers import DDPMSampler, StepInfo
+from fusionbench.diffusion.samplers import DiffusionSampler, StepInfo, make_sampler
 from fusionbench.errors import FusionbenchError
 from fusionbench.training.checkpoint import CheckpointError
 from fusionbench.weights import resolve_verified
 
 from .colour import display_luma, merge_luma, split_luma
 from .em import EM_VARIANTS, EMState, em_step
-from .presets import PAPER_WEIGHTS_URI, PAPER_WEIGHTS_URL, ROLE_ORDERS, Preset, get_preset
+from .presets import PAPER_SAMPLER, PAPER_WEIGHTS_URI, PAPER_WEIGHTS_URL, ROLE_ORDERS, Preset, get_preset
 from .prior import Prior, load_prior, shipped_tiny_prior
 from .unet import PAPER_CONFIG, TINY_CONFIG
 
@@ -126,12 +127,33 @@ class DDFM:
         i, v = (_normalise(s.to(device, torch.float64), preset.round_inputs) for s in (i_src, v_src))
         i, v = (_fit(s, prior.size_multiple, preset.spatial) for s in (i, v))
         hook = EMRectification(i, v, self.em, preset.lamb, preset.rho, preset.luma)
-        sampler = sampler if sampler is not None else DDPMSampler(steps=100, respacing="even")
+        sampler = sampler if sampler is not None else self.default_sampler()
+        self._warn_if_not_the_preset_sampler(sampler)
         shape = (i.shape[0], prior.channels, *i.shape[-2:])
         sample = sampler.sample(prior.denoiser(), shape, generator=generator, x0_correction=hook, device=device, dtype=torch.float32)
         luma = self._output_luma(sample.to(torch.float64))
         luma = _restore(luma, height, width, preset.spatial)
         return luma.to(out_device, out_dtype)
+
+    def default_sampler(self) -> DiffusionSampler:
+        """The sampler that reproduces this preset: the paper's DDPM (Algorithm 1) for ``tiny`` and
+        ``paper``, the released ``sample.py``'s DDIM η = 0 on respacing "100" for ``release``."""
+        return make_sampler(self.preset.sampler, **self.preset.sampler_params)
+
+    def _warn_if_not_the_preset_sampler(self, sampler: Any) -> None:
+        """A ``release`` run sampled otherwise than the released code is not the release: say so
+        (a benchmark run gets the model's registered default, DDPM, unless ``-s`` names one)."""
+        if self.preset.sampler == PAPER_SAMPLER[0]:
+            return
+        wanted = make_sampler(self.preset.sampler, **self.preset.sampler_params)
+        given = (getattr(sampler, "name", None), getattr(sampler, "params", lambda: None)())
+        if given != (wanted.name, wanted.params()):
+            options = ",".join(f"{k}={v}" for k, v in self.preset.sampler_params.items())
+            warnings.warn(
+                f"DDFM[{self.preset.name}] reproduces the released code only with "
+                f"-s '{self.preset.sampler}[{options}]'; this run samples with {given[0]} {given[1]}",
+                stacklevel=4,  # the caller of fuse (behind torch.no_grad's wrapper)
+            )
 
     def _output_luma(self, sample: torch.Tensor) -> torch.Tensor:
         """Final sample → fused luma in 0..255: its Y (the released code: OpenCV's Y of the RGB

@@ -9,8 +9,9 @@ from fusionbench import ModelSpec, ParamSpec, Requirements, WeightsRef, hookimpl
 
 from .presets import PAPER_WEIGHTS_URL
 
-MODEL_VERSION = "1"
-"""Bump when DDFM's numbers change for the same parameters (it enters every run key)."""
+MODEL_VERSION = "2"
+"""Bump when DDFM's numbers change for the same parameters (it enters every run key).
+2: the released E-step regularises C, not D, as (r + 1e-6)² (``EM_onestep.py``)."""
 
 PRESET_CHOICES = ("tiny", "paper", "release")
 

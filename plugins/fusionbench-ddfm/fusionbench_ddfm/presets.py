@@ -16,22 +16,32 @@ Every preset is pure data so the run key, the docs and the tests can read it wit
 * ``release`` — what the released ``MMIF-DDFM`` code does (models.md §4.4–4.6, §4.9): the mixed
   ``EM_onestep`` (X = f̃ − V but F = I − X̂), the ``sample.py`` naming swap (I ← visible file,
   V ← infrared file), BT.601 studio-range Y of the prior's x̂0, top-left crop to multiples of 32,
-  inputs rounded to integers, output = OpenCV luma of the final RGB sample, min–max stretched.
-  Run it with DDIM (η = 0), 100 even steps.
+  inputs rounded to integers, output = OpenCV luma of the final RGB sample, min–max stretched,
+  sampled as the released code does: DDIM η = 0 on guided-diffusion's respacing "100" (the even
+  rule, 100 steps).
 
-The sampler is not part of a preset: the core builds it (DDFM's default is the paper's ancestral
-DDPM update, Algorithm 1; the released code used DDIM).
+Each preset names the sampler that reproduces it (``sampler`` / ``sampler_params``): the paper's
+ancestral DDPM update (Algorithm 1) for ``tiny`` and ``paper``, DDIM for ``release``.
+``DDFM.fuse`` uses it when it is given no sampler; a benchmark run passes the sampler the run
+names (``-s``), else the model's registered default (DDPM).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fusionbench.training.config import lookup_preset
 
 PRESET_NAMES = ("tiny", "paper", "release")
 ROLE_ORDERS = ("paper", "release")
+
+PAPER_SAMPLER: tuple[str, dict[str, Any]] = ("ddpm", {"steps": 100, "respacing": "even"})
+"""The paper's Algorithm 1 (ancestral DDPM) on the released config's 100 kept timesteps."""
+
+RELEASE_SAMPLER: tuple[str, dict[str, Any]] = ("ddim", {"steps": 100, "respacing": "even", "eta": 0.0})
+"""What MMIF-DDFM's ``sample.py`` runs: guided-diffusion's DDIM loop (η = 0) with
+``timestep_respacing: "100"``, whose kept timesteps follow the even rule (0, 10, …, 989, 999)."""
 
 PAPER_WEIGHTS_URI = "256x256_diffusion_uncond.pt"
 PAPER_WEIGHTS_URL = "https://openaipublic.blob.core.windows.net/diffusion/jul-2021/256x256_diffusion_uncond.pt"
@@ -50,6 +60,8 @@ class Preset:
     round_inputs: bool = False  # released: cv2 GRAY reads give integers
     lamb: float = 0.5  # λ of the u-step (gradient penalty); code "lamb"
     rho: float = 0.001  # splitting penalty ρ; sample.py passes 0.001 (function default 0.01)
+    sampler: str = PAPER_SAMPLER[0]  # the sampler that reproduces this preset (core sampler name)
+    sampler_params: dict[str, Any] = field(default_factory=lambda: dict(PAPER_SAMPLER[1]))
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,7 +87,9 @@ PRESETS: dict[str, Preset] = {
         luma="studio",
         spatial="crop",
         round_inputs=True,
-        description="OpenAI prior with the released code's EM step, input order, colour and output handling",
+        sampler=RELEASE_SAMPLER[0],
+        sampler_params=dict(RELEASE_SAMPLER[1]),
+        description="OpenAI prior with the released code's EM step, input order, colour, output handling and DDIM sampler",
     ),
 }
 

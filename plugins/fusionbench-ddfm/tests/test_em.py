@@ -96,8 +96,22 @@ def test_e_step_weights_closed_form_and_cap():
     assert c.flatten().tolist() == pytest.approx(expected_c)
     assert d.flatten().tolist() == pytest.approx([min(x, 2 * y) for x, y in zip(raw_d, expected_c)])
     assert float(d[0, 0, 0, 2]) == pytest.approx(2 * expected_c[2])  # capped
-    _, d_released = e_step_weights(r_c, -r_d, tau_a, tau_b, symmetric=False)
-    assert float(d_released[0, 0, 0, 1]) == pytest.approx(math.sqrt(2 / 0.5 / (-0.4 + E_EPS) ** 2))
+
+
+def test_released_e_step_puts_the_shifted_square_on_c_the_data_term():
+    """MMIF-DDFM's EM_onestep.py: D = sqrt(2/τ_b/(X² + 1e-6)) and C = sqrt(2/τ_a/((Y − X + 1e-6)²)).
+    At r_C = 0 the released C is 1000 times the symmetric one (1e-12 vs 1e-6 under the root)."""
+    r_c = torch.tensor([0.0, 0.3], dtype=D64).view(1, 1, 1, 2)
+    r_d = torch.tensor([0.5, 0.0], dtype=D64).view(1, 1, 1, 2)
+    tau_a = torch.full((1, 1, 1, 1), 2.0, dtype=D64)
+    tau_b = torch.full((1, 1, 1, 1), 0.5, dtype=D64)
+    c, d = e_step_weights(r_c, r_d, tau_a, tau_b, symmetric=False)
+    expected_c = [math.sqrt(2 / 2.0 / (r + E_EPS) ** 2) for r in (0.0, 0.3)]
+    raw_d = [math.sqrt(2 / 0.5 / (r**2 + E_EPS)) for r in (0.5, 0.0)]
+    assert c.flatten().tolist() == pytest.approx(expected_c, rel=1e-12)
+    assert d.flatten().tolist() == pytest.approx([min(x, 2 * y) for x, y in zip(raw_d, expected_c)], rel=1e-12)
+    c_sym, _ = e_step_weights(r_c, r_d, tau_a, tau_b)
+    assert float(c[0, 0, 0, 0] / c_sym[0, 0, 0, 0]) == pytest.approx(1000.0, rel=1e-6)
 
 
 def test_tau_update_is_the_mean_posterior_latent_variance():

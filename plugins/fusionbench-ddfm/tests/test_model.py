@@ -179,6 +179,7 @@ def test_roles_swap_follows_the_released_script():
         DDFM().sources({"pan": ir})
 
 
+@pytest.mark.filterwarnings("ignore:DDFM.release. reproduces the released code only")
 def test_release_preset_on_an_rgb_prior_crops_fills_and_stretches(rgb_prior):
     ir, vi = _pair(37, 45)  # not multiples of the prior's size multiple (4)
     model = DDFM(preset="release", checkpoint=str(rgb_prior))
@@ -187,6 +188,36 @@ def test_release_preset_on_an_rgb_prior_crops_fills_and_stretches(rgb_prior):
     assert out.shape == ir.shape
     assert float(out.min()) == pytest.approx(0.0, abs=1e-9) and float(out.max()) == pytest.approx(255.0, abs=1e-6)
     torch.testing.assert_close(out[..., 36, :44], out[..., 35, :44])  # rows beyond the crop repeat its edge
+
+
+@pytest.mark.filterwarnings("ignore:DDFM.release. reproduces the released code only")
+def test_release_preset_samples_like_the_released_code_by_default(rgb_prior, monkeypatch):
+    """MMIF-DDFM's sample.py: DDIM η = 0, timestep_respacing "100" (even rule). The paper presets
+    keep Algorithm 1 (ancestral DDPM). ``fuse`` without a sampler uses the preset's."""
+    release = DDFM(preset="release").default_sampler()
+    assert (release.name, dict(release.params())) == ("ddim", {"steps": 100, "respacing": "even", "eta": 0.0})
+    for preset in ("tiny", "paper"):
+        sampler = DDFM(preset=preset).default_sampler()
+        assert (sampler.name, dict(sampler.params())) == ("ddpm", {"steps": 100, "respacing": "even", "variance": "small"})
+
+    ir, vi = _pair(32, 32)
+    model = DDFM(preset="release")
+    model.load(rgb_prior)
+    used = []
+    short = make_sampler("ddim", steps=2, respacing="even")
+    monkeypatch.setattr(model, "default_sampler", lambda: used.append(True) or short)
+    model.fuse(_batch(ir, vi), generator=torch.Generator().manual_seed(0))
+    assert used == [True]
+
+
+def test_release_preset_warns_when_sampled_otherwise(rgb_prior):
+    """A benchmark run passes the registered default (DDPM) unless -s names a sampler: a release
+    run that is not the release says how to make it one."""
+    ir, vi = _pair(32, 32)
+    model = DDFM(preset="release")
+    model.load(rgb_prior)
+    with pytest.warns(UserWarning, match=r"-s 'ddim\[steps=100,respacing=even,eta=0.0\]'"):
+        model.fuse(_batch(ir, vi), sampler=make_sampler("ddpm", steps=2, respacing="even"), generator=torch.Generator().manual_seed(0))
 
 
 def test_paper_preset_on_an_rgb_prior_pads(rgb_prior):

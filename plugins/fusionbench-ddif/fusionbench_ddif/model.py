@@ -45,6 +45,13 @@ class DDIF(SelfTrainingModel):
         self.schedule: NoiseSchedule | None = None
         self.parameterization = self.preset.parameterization
 
+    def setup(self, context: Any) -> None:
+        """Resolve the preset for the run's task (its training budget enters the cache key), then
+        load or self-train as every self-training model does."""
+        if context.task:
+            self.preset = self.preset.for_task(context.task)
+        super().setup(context)
+
     def load(self, path: Path, device: str = "cpu") -> None:
         """Load a checkpoint directory, a .safetensors file or a released .pt/.pth state dict."""
         state, config = load_checkpoint(Path(path), prefer="ema")
@@ -74,11 +81,11 @@ class DDIF(SelfTrainingModel):
     def _train(self, request: Any, max_value: float) -> TrainResult:
         """Train on ``request.split`` of ``request.dataset`` (data divided by ``max_value``)."""
         dataset, split, device = request.dataset, request.split, request.device
-        preset = self.preset
+        task, data = load_training_set(dataset, split, max_value, self.preset.train_items)
+        preset = self.preset.for_task(task)  # the data decides the task (`fusionbench train` has no run task)
         config = preset.training.with_overrides(seed=request.seed, **request.overrides)
         if self.train_iterations and "iterations" not in request.overrides:
             config = config.with_overrides(iterations=self.train_iterations)
-        task, data = load_training_set(dataset, split, max_value, preset.train_items)
         channels, pan_channels = data["lms"].shape[1], data["pan"].shape[1]
         if pan_channels != PAN_CHANNELS[task]:
             raise FusionbenchError(f"DDIF {task}: expected {PAN_CHANNELS[task]} PAN channels, got {pan_channels}")

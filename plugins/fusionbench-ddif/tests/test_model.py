@@ -3,6 +3,7 @@ resolution and the errors a user sees."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from fusionbench.errors import FusionbenchError
 from fusionbench.training.checkpoint import CheckpointError
 from fusionbench_ddif.model import DDIF
 from fusionbench_ddif.network import NetworkConfig, UNetSR3
+from fusionbench_ddif.presets import PRESETS
 
 from fusionbench_ddif.testing import WV3, mhif_batch, pansharpening_batch, random_checkpoint
 
@@ -168,3 +170,51 @@ def test_bf16_precision_runs_and_stays_close(wv3_checkpoint):
     half = _loaded(wv3_checkpoint, precision="bf16").fuse(batch, sampler=make_sampler("ddim", steps=3), generator=torch.Generator().manual_seed(0))
     assert half.dtype == torch.float64
     assert float((full - half).abs().max()) < 0.05 * WV3.max_value
+
+
+# -- per-task training budget -----------------------------------------------------------------
+def test_tiny_preset_trains_mhif_for_4800_iterations_and_keeps_the_pansharpening_key():
+    """The MHIF budget is the tiny preset's own (800 iterations leave CAVE at 32 dB); resolving
+    for pansharpening gives exactly the old recipe and key, so its shipped checkpoints stay."""
+    tiny = PRESETS["tiny"]
+    mhif, pansharpening = tiny.for_task("mhif"), tiny.for_task("pansharpening")
+    assert mhif.training.iterations == 4_800 and pansharpening.training.iterations == 800
+    assert mhif.training == replace(tiny.training, iterations=4_800)  # the budget, nothing else
+    assert "task_training" not in pansharpening.key_dict() and "task_training" not in mhif.key_dict()
+    assert pansharpening.key_dict() == replace(tiny, task_training={}).key_dict()
+    assert mhif.key_dict()["training"]["iterations"] == 4_800
+    assert "task_training" in tiny.key_dict()  # unresolved: never mistaken for one task's recipe
+    assert PRESETS["paper"].for_task("mhif") is PRESETS["paper"]
+
+
+def test_fusionbench_train_uses_the_budget_of_the_data_s_task(monkeypatch, tmp_path):
+    """`fusionbench train ddif` has no run task: the training data decides it."""
+    from fusionbench.training.api import TrainRequest
+
+    import fusionbench_ddif.model as model_module
+
+    seen = {}
+
+    class StopTrainer:
+        def __init__(self, net, loss_fn, batches, config, **kwargs):
+            seen["iterations"] = config.iterations
+
+        def fit(self, resume=True):
+            raise RuntimeError("stop")
+
+    class Item:
+        def __init__(self, batch):
+            self.inputs = {k: v[0].numpy() for k, v in batch.inputs.items()}
+            self.reference = batch.inputs["hsi_up"][0].numpy()
+
+    class TinyCave:
+        name = "tiny-cave"
+
+        def items(self, split):
+            return iter([Item(mhif_batch(16, 16, seed=i)) for i in range(2)])
+
+    monkeypatch.setattr(model_module, "Trainer", StopTrainer)
+    request = TrainRequest(dataset=TinyCave(), dataset_name="tiny-cave", output_dir=tmp_path, progress=False)
+    with pytest.raises(RuntimeError, match="stop"):
+        DDIF(preset="tiny")._train(request, 1.0)
+    assert seen["iterations"] == 4_800

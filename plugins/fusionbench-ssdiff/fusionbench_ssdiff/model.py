@@ -9,8 +9,11 @@ sibling for full-resolution data — when the preset allows, cached under a cont
 Inference always goes through :func:`fusionbench.tiling.tiled_apply`: SSNet's first-level
 attention is quadratic in the tile's pixel count, so memory is bounded by ``tile`` and
 ``tile_batch`` whatever the image size. Each tile batch runs the whole DDIM loop (as the
-released code does); the initial noise is drawn once for the whole image from the core's
-generator and tiled with the data, so the result does not depend on ``tile_batch``.
+released code does). The initial noise follows the preset's ``noise`` mode
+(:data:`~fusionbench_ssdiff.presets.NOISE_MODES`): drawn once for the whole image from the
+core's generator and tiled with the data (``tiny``, ``paper``: the result does not depend on
+``tile_batch``), or drawn afresh for every tile batch as the released sampler does
+(``release``). Both come from the core's generator, so either is reproducible per seed.
 """
 
 from __future__ import annotations
@@ -173,13 +176,15 @@ class SSDiff(SelfTrainingModel):
         if not isinstance(sampler, DiffusionSampler):
             raise FusionbenchError(f"SSDiff needs a fusionbench diffusion sampler, got {type(sampler).__name__}")
         denoiser = self.denoiser()
-        # x_T for the whole image, from the core's generator: tiles share it where they overlap
-        inputs["noise"] = gaussian_noise(tuple(lms.shape), generator, device, torch.float32)
+        if self.preset.noise == "image":
+            # x_T for the whole image, from the core's generator: tiles share it where they overlap
+            inputs["noise"] = gaussian_noise(tuple(lms.shape), generator, device, torch.float32)
 
         def run_tiles(tiles: dict[str, torch.Tensor]) -> torch.Tensor:
             cond = {k: tiles[k] for k in ("pan", "lms", "ms")}
+            # without a tiled field (noise="tile") the sampler draws this tile batch's x_T itself
             x0 = sampler.sample(
-                denoiser, tuple(tiles["lms"].shape), cond=cond, generator=generator, x_init=tiles["noise"], device=device
+                denoiser, tuple(tiles["lms"].shape), cond=cond, generator=generator, x_init=tiles.get("noise"), device=device
             )
             hrms = x0 if self.preset.full_space else x0 + tiles["lms"]
             return hrms.float().clamp(0.0, 1.0)

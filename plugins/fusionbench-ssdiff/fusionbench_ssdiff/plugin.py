@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fusionbench import ModelSpec, ParamSpec, Requirements, hookimpl
 
-MODEL_VERSION = "1"
-"""Bump when SSDiff's numbers change for the same parameters (it enters every run key)."""
+MODEL_VERSION = "2"
+"""Bump when SSDiff's numbers change for the same parameters (it enters every run key).
+2: ``release`` draws fresh initial noise per tile batch, as the released sampler does."""
 
 
 @hookimpl

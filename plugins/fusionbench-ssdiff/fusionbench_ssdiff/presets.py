@@ -33,6 +33,15 @@ TRAINING_CODE_VERSION = "1"
 """Part of the auto-train cache key: bump when training changes the weights for the same preset."""
 
 
+NOISE_MODES = ("image", "tile")
+"""Where a tiled sample's initial noise x_T comes from. ``image``: one N(0, I) field for the
+whole image, drawn once from the run's generator and cut into tiles with the data, so
+overlapping tiles start from the same noise where they overlap and the result does not depend
+on ``tile_batch``. ``tile``: a fresh N(0, I) draw for every tile batch, as the released
+``image_sample.py`` does (its DDIM loop draws ``th.randn`` for each crop batch the patch merger hands it), so overlapping
+tiles start from independent noise and the result depends on how tiles are batched."""
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -50,6 +59,7 @@ class Preset:
     tile: int = 64  # inference tile (PAN pixels) and overlap: SSNet's attention is quadratic in the tile
     overlap: int = 16
     tile_batch: int = 8
+    noise: str = "image"  # x_T: see NOISE_MODES
     # data
     train_items: int | None = None  # how many training patches to load (None: all)
     crop: int | None = None  # random square crop of each training patch (multiple of 4; None: whole patch)
@@ -162,7 +172,9 @@ PRESETS: dict[str, Preset] = {
         full_space=True,
         fixed_scale=2047.0,
         overlap=48,
-        description="released code: respaced-index time input, full/residual space mixing, /2047, stride-16 tiles",
+        noise="tile",
+        description="released code: respaced-index time input, full/residual space mixing, /2047, stride-16 tiles, "
+        "fresh noise per tile batch",
     ),
     "tiny": Preset(
         name="tiny",

@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from fusionbench.diffusion.samplers import DDIMSampler
+from fusionbench import FusionBatch
+from fusionbench.diffusion.samplers import DDIMSampler, gaussian_noise
+from fusionbench.diffusion.schedules import make_schedule
 from fusionbench.errors import FusionbenchError
 from fusionbench.engine.planner import plan_suite
+from fusionbench.specs import DataCard
 from fusionbench.training.checkpoint import CheckpointError
 from fusionbench_ssdiff.model import SSDiff
 from fusionbench_ssdiff.network import NetworkConfig, SSNet
-from fusionbench_ssdiff.presets import PAPER_NETWORK
+from fusionbench_ssdiff.presets import PAPER_NETWORK, PRESETS, TINY_NETWORK
 
 from fusionbench_ssdiff.testing import batch_of, context_for, open_dataset
 
@@ -112,6 +115,58 @@ def test_fuse_is_seeded_and_independent_of_the_tile_batch(trained):
     torch.testing.assert_close(first, other_batching, rtol=1e-4, atol=1e-3 * dataset.card.max_value)
     assert not torch.equal(first, other_seed)
     assert 0 <= float(first.min()) and float(first.max()) <= dataset.card.max_value
+
+
+class _RecordingDDIM(DDIMSampler):
+    """DDIM that records each tile batch's initial noise and returns it as the sample (so the
+    fused image is the blended x_T plus LMS)."""
+
+    def __init__(self) -> None:
+        super().__init__(steps=1)
+        self.starts: list[torch.Tensor | None] = []
+
+    def sample(self, denoiser, shape, *, cond=None, generator=None, x_init=None, device=None, **kwargs):
+        self.starts.append(x_init)
+        return x_init if x_init is not None else gaussian_noise(tuple(shape), generator, device, torch.float32)
+
+
+def _random_tiny(preset: str = "tiny") -> SSDiff:
+    torch.manual_seed(0)
+    model = SSDiff(preset=preset, tile=32, overlap=8, tile_batch=2)
+    model.net = SSNet(NetworkConfig(channels=4, **TINY_NETWORK)).eval()
+    model.schedule = make_schedule("cosine", 1000)
+    return model
+
+
+def _blank_batch(size: int = 64) -> FusionBatch:
+    g = torch.Generator().manual_seed(0)
+    lms = 0.3 + 0.4 * torch.rand(1, 4, size, size, generator=g, dtype=torch.float64)
+    inputs = {"pan": lms.mean(1, keepdim=True), "lms": lms, "ms": lms[..., 2::4, 2::4]}
+    return FusionBatch(("x",), inputs, DataCard(sensor="QB", ratio=4, bands=4, max_value=1.0))
+
+
+def test_release_draws_fresh_noise_per_tile_batch_like_the_released_sampler():
+    """image_sample.py's DDIM loop starts every crop batch from its own th.randn; tiny/paper tile
+    one whole-image field instead. With a sampler that returns x_T, the tiny output is exactly
+    that field cut and blended back (overlaps agree), the release output is not."""
+    batch = _blank_batch()
+    release = replace(_random_tiny().preset, noise="tile")
+    assert PRESETS["release"].noise == "tile" and PRESETS["tiny"].noise == PRESETS["paper"].noise == "image"
+
+    tiled = _RecordingDDIM()
+    image_model = _random_tiny()
+    image_out = image_model.fuse(batch, sampler=tiled, generator=torch.Generator().manual_seed(3))
+    assert all(start is not None for start in tiled.starts)
+    field = gaussian_noise((1, 4, 64, 64), torch.Generator().manual_seed(3), "cpu", torch.float32)
+    torch.testing.assert_close(image_out, (field + batch.inputs["lms"].float()).clamp(0, 1).double())
+
+    fresh = _RecordingDDIM()
+    tile_model = _random_tiny()
+    tile_model.preset = release
+    outs = [tile_model.fuse(batch, sampler=fresh, generator=torch.Generator().manual_seed(3)) for _ in range(2)]
+    assert len(fresh.starts) == 2 * 5 and all(start is None for start in fresh.starts)  # 9 tiles in batches of 2
+    assert torch.equal(outs[0], outs[1])  # still reproducible per seed
+    assert not torch.allclose(outs[0], image_out)
 
 
 def test_full_resolution_trains_on_the_reduced_sibling_and_tiles(trained, registry):
