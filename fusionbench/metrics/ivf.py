@@ -15,7 +15,7 @@ CDDFuse read path), ``trunc`` truncates pred instead (``astype(uint8)``-style sa
 the sources, ``none`` scores the values as given.
 
 Nabf (Kumar's modified artefact measure, ``analysis_nabf.m``) filters a one-pixel border built
-by Kumar's ``per_extn_im_fn``. The spec (§D.3) calls it a "periodically extended" image after the
+by Kumar's ``per_extn_im_fn``. Descriptions of the metric call it a "periodically extended" image after the
 helper's name, but the helper's code *mirrors without repeating the edge* (row 0 := row 2, row
 H+1 := row H-1, then the columns likewise); :func:`kumar_extension` reproduces that code. Metric
 version 1 used a circular wrap instead, which changes Nabf by up to ~27 % on real TNO and

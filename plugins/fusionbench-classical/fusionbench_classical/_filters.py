@@ -77,7 +77,7 @@ def pan_gnyq(card: DataCard, bands: int, missing: str = "default") -> float:
 # -- LPfilterGauss ---------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=16)
 def lp_gauss_kernel(ratio: int, size: int = KERNEL_SIZE) -> np.ndarray:
-    """``LPfilterGauss``'s FIR: the §A.4 construction with GNyq 0.3 but ``alpha`` computed with N.
+    """``LPfilterGauss``'s FIR: the toolbox MTF.m construction with GNyq 0.3 but ``alpha`` computed with N.
 
     The MTF kernels use ``(N-1) fcut / 2``; ``LPfilterGauss`` uses ``N fcut / 2``, a slightly wider
     passband. Built from the shared ``fwind1`` pieces so only the width differs.

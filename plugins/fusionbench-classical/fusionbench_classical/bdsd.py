@@ -1,4 +1,4 @@
-"""BDSD-PC: band-dependent spatial detail with physical constraints (Vivone 2019), spec §E.1.
+"""BDSD-PC: band-dependent spatial detail with physical constraints (Vivone 2019), the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021).
 
 Each fused band is ``lms_b + gamma_0 PAN + sum_k gamma_k lms_k``: a per-band linear detail model
 whose coefficients are fitted one scale down (Wald's scale invariance), where a reference exists:

@@ -1,4 +1,4 @@
-"""Context-adaptive GSA (C-GSA, Restaino et al. 2017), spec §E.1.
+"""Context-adaptive GSA (C-GSA, Restaino et al. 2017), the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021).
 
 GSA with one injection gain per band *and per segment*: pixels are clustered by their spectra
 (k-means on per-band max-normalised ``lms``) and each cluster gets its own regression gain, so

@@ -1,4 +1,4 @@
-"""Component-substitution (CS) pansharpening: Brovey, IHS, PCA, BT-H, GSA (spec §E.1).
+"""Component-substitution (CS) pansharpening: Brovey, IHS, PCA, BT-H, GSA (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)).
 
 A CS method builds an intensity I from the upsampled MS bands, matches the PAN to it, and injects
 ``PAN - I`` (additively or multiplicatively) into every band. They differ in how I is formed and
@@ -41,7 +41,7 @@ def match_pan_to(pan: torch.Tensor, intensity: torch.Tensor) -> torch.Tensor:
 
 
 class Brovey(PansharpeningMethod):
-    """Brovey transform (textbook version, spec §E.1): ``F_b = lms_b * P' / I``.
+    """Brovey transform (textbook version, the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)): ``F_b = lms_b * P' / I``.
 
     ``I`` is the band mean of ``lms`` and ``P'`` the PAN matched to I in mean and std. Multiplicative
     injection keeps each pixel's band ratios, hence its spectral angle: Brovey has EXP's SAM.
@@ -55,7 +55,7 @@ class Brovey(PansharpeningMethod):
 
 
 class IHS(PansharpeningMethod):
-    """Generalised (fast) IHS, spec §E.1: ``F_b = lms_b + (P' - I)`` with I the band mean.
+    """Generalised (fast) IHS, the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021): ``F_b = lms_b + (P' - I)`` with I the band mean.
 
     Every band gets the same additive detail; with PAN equal to I (up to an affine map) the
     output is ``lms`` exactly.
@@ -84,7 +84,7 @@ def principal_axis(lms: torch.Tensor) -> torch.Tensor:
 
 
 class PCA(PansharpeningMethod):
-    """PCA substitution (spec §E.1): replace the first principal component by the matched PAN.
+    """PCA substitution (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)): replace the first principal component by the matched PAN.
 
     With the orthonormal basis this is ``F = lms + v1 (P' - PC1)``, PC1 = v1 . (lms - band means);
     band means are preserved because P' has PC1's mean (0).
@@ -111,7 +111,7 @@ def haze(lms: torch.Tensor) -> torch.Tensor:
 class BTH(PansharpeningMethod):
     """BT-H: Brovey with haze correction and regression weights (toolbox ``BroveyRegHazeMin``).
 
-    Exact per spec §E.1: weights w = LS fit (no constant) of ``LPfilterGauss(PAN)`` on ``lms``;
+    Exact per the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021): weights w = LS fit (no constant) of ``LPfilterGauss(PAN)`` on ``lms``;
     ``I = sum_b w_b (lms_b - L_b)``; PAN matched with the std of its low-pass;
     ``F_b = max(lms_b - L_b, 0) P' / (I + eps) + L_b``.
     """

@@ -1,4 +1,4 @@
-"""Guided filtering fusion (GFF; Li, Kang & Hu 2013) with VIFB's ``GFF.m`` constants, spec §E.2.
+"""Guided filtering fusion (GFF; Li, Kang & Hu 2013) with VIFB's ``GFF.m`` constants, VIFB's MATLAB baselines.
 
 Two-scale fusion: base = 31x31 mean, detail = image - base. A pixel's saliency is the local
 Laplacian energy (|Laplacian| smoothed by an 11x11, sigma 5 Gaussian); the binary "which source is

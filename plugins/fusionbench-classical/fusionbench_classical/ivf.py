@@ -1,4 +1,4 @@
-"""Two-source fusion baselines for IVF and MIF (spec §E.2): average, max-abs, DWT, Laplacian pyramid.
+"""Two-source fusion baselines for IVF and MIF (VIFB's MATLAB baselines): average, max-abs, DWT, Laplacian pyramid.
 
 All take two single-channel images in the dataset's units (0..255 luminance) and return the fused
 luminance; colour, when the dataset has it, is rebuilt by the core from the visible image's CbCr.

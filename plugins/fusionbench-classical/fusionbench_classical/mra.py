@@ -1,4 +1,4 @@
-"""Multiresolution-analysis (MRA) pansharpening: the MTF-GLP family and AWLP (spec §E.1).
+"""Multiresolution-analysis (MRA) pansharpening: the MTF-GLP family and AWLP (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)).
 
 MRA methods take the PAN's details as PAN minus a low-pass PAN. MTF-GLP makes that low-pass with
 each band's sensor MTF (``card.mtf_gnyq``), decimation at the Wald phase and the 23-tap
@@ -46,7 +46,7 @@ class MTFGLP(PansharpeningMethod):
 
 
 class MTFGLPFS(PansharpeningMethod):
-    """MTF-GLP-FS (full-scale regression gains), exact per spec §E.1.
+    """MTF-GLP-FS (full-scale regression gains), exact per the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021).
 
     ``g_b = cov(lms_b, PAN) / cov(LP_b(PAN), PAN)``; ``F_b = lms_b + g_b (PAN - LP_b(PAN))``.
     """
@@ -75,7 +75,7 @@ class MTFGLPHPM(PansharpeningMethod):
 
 
 class MTFGLPHPMR(PansharpeningMethod):
-    """MTF-GLP-HPM-R (HPM with a regression-based offset), exact per spec §E.1.
+    """MTF-GLP-HPM-R (HPM with a regression-based offset), exact per the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021).
 
     ``g = cov(lms_b, LP_b) / var(LP_b)``, ``cb = mean(lms_b)/g - mean(PAN)``,
     ``F_b = lms_b (PAN + cb) / (LP_b + cb + eps)``.

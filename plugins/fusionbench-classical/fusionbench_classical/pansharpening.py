@@ -1,4 +1,4 @@
-"""EXP, the interpolation-only pansharpening baseline (spec §E.1, §I.1).
+"""EXP, the interpolation-only pansharpening baseline (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)).
 
 The other pansharpening baselines live in :mod:`.cs` (component substitution), :mod:`.mra`
 (multiresolution analysis), :mod:`.cgsa`, :mod:`.bdsd` and :mod:`.pracs`.

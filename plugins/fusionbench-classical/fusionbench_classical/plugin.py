@@ -1,6 +1,6 @@
 """Hook implementations: import-light (no torch/numpy); factories are lazy import strings.
 
-Each spec says in its description whether the method reproduces the MATLAB toolbox (spec §E)
+Each spec says in its description whether the method reproduces the MATLAB toolbox (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021))
 exactly or approximates it; ``docs/baselines.md`` has the details and parameters.
 """
 

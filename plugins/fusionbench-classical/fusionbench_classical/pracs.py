@@ -1,4 +1,4 @@
-"""PRACS: partial replacement adaptive component substitution (Choi, Yu, Kim 2011), spec §E.1.
+"""PRACS: partial replacement adaptive component substitution (Choi, Yu, Kim 2011), the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021).
 
 [Approximation.] The spec lists PRACS's ingredients (beta = 0.95 for 11-bit data, band-wise
 histogram matching, regression against a bicubic down-up PAN, correlation-weighted high-resolution

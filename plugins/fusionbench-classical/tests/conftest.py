@@ -36,7 +36,7 @@ def shared_data() -> Path:
 
 
 PLEIADES_CARD = DataCard(sensor="Pleiades", ratio=4, bands=4, max_value=1023.0, mtf_gnyq=(0.3,) * 4)
-"""The Pléiades sample: DN/1023, reproduces with GNyq 0.3 for every band (SOURCES.md, spec §A.4)."""
+"""The Pléiades sample: DN/1023, reproduces with GNyq 0.3 for every band (the shared data's SOURCES.md; Wald's protocol, toolbox MTF.m)."""
 
 SAMPLES = {
     "WV3": ("cdif_WV3_test_RR.mat", pansharpening_card("WV3", 8)),

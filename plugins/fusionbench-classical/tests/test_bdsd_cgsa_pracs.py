@@ -1,4 +1,4 @@
-"""BDSD-PC (constrained LS, spec §E.1), C-GSA (segmented gains) and PRACS."""
+"""BDSD-PC (constrained LS, the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)), C-GSA (segmented gains) and PRACS."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_bdsd_pc_satisfies_constraints_and_applies_them(ps_batch):
     gamma = bdsd_coefficients(pan, lms, card.mtf_gnyq, card.pan_gnyq, 4)
     assert gamma.shape == (1, 5, 4)
     assert (gamma[:, 0] >= 0).all() and (gamma[:, 1:] <= 0).all()
-    # the reduced-scale problem as spec §E.1 describes it, built independently
+    # the reduced-scale problem as the BDSD-PC paper (Vivone 2019) describes it, built independently
     gt_lr = imresize_bicubic(lms[0].numpy(), 0.25)
     ms_lr = mtf_filter(gt_lr, list(card.mtf_gnyq), 4)
     pan_lr = nearest_decimate(mtf_filter(pan[0].numpy(), card.pan_gnyq, 4), 4)

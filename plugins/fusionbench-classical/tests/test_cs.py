@@ -61,7 +61,7 @@ def test_pca_first_component_pan_returns_lms(seed, bands, scale):
 @given(seed=st.integers(0, 2**31 - 1), bands=st.integers(1, 8), offset=st.floats(-1000, 1000))
 def test_gsa_returns_lms_when_pan_is_the_regression_intensity(seed, bands, offset):
     """If ms = LPfilterPlusDec(lms) band-wise and PAN = sum_b w_b lms_b + c, the LR regression
-    recovers w exactly, so I0 = PAN0, the detail is zero and GSA returns lms (spec §E.1)."""
+    recovers w exactly, so I0 = PAN0, the detail is zero and GSA returns lms (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021))."""
     lms = _random_lms(seed, bands)
     w = torch.linspace(0.2, 1.0, bands, dtype=torch.float64)
     pan = torch.einsum("c,bchw->bhw", w, lms)[:, None] + offset
@@ -113,7 +113,7 @@ def test_prctile_is_matlab_hazen():
 
 
 def test_lp_gauss_kernel_uses_n_not_n_minus_1():
-    """LPfilterGauss: alpha = sqrt((N fcut/2)^2 / (-2 ln 0.3)) (spec §E.1), built like §A.4's FIR."""
+    """LPfilterGauss: alpha = sqrt((N fcut/2)^2 / (-2 ln 0.3)) (the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021)), built like the toolbox's MTF FIR."""
     from fusionbench.imaging.matlab import fspecial_gaussian
     from fusionbench.imaging.mtf import fir_by_frequency_sampling, kaiser_window_2d, mtf_kernel
 

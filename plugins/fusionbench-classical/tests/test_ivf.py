@@ -1,4 +1,4 @@
-"""IVF/MIF baselines (spec §E.2): identities, a SciPy reference for GFF, and VIFB's own GFF images."""
+"""IVF/MIF baselines (VIFB's MATLAB baselines): identities, a SciPy reference for GFF, and VIFB's own GFF images."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def _matlab_uint8(x: np.ndarray) -> np.ndarray:
 
 
 def _gff_reference(sources: list[np.ndarray]) -> np.ndarray:
-    """Spec §E.2 GFF in SciPy terms: 'nearest' = MATLAB 'replicate'; guided filter with
+    """VIFB's GFF.m in SciPy terms: 'nearest' = MATLAB 'replicate'; guided filter with
     window means over the in-image pixels."""
 
     def mean(x, r):

@@ -1,4 +1,4 @@
-"""MTF-GLP family and AWLP against independent NumPy/SciPy references of spec §E.1.
+"""MTF-GLP family and AWLP against independent NumPy/SciPy references of the Pansharpening Toolbox (Vivone et al., IEEE GRSM 2021).
 
 The references filter with ``scipy.ndimage.correlate`` (mode 'nearest' = MATLAB 'replicate') and
 the sensor's kernel from :func:`fusionbench.imaging.mtf.mtf_kernel`, so a method that used the

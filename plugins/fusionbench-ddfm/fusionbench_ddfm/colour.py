@@ -1,7 +1,7 @@
 """Luma/chroma split of the prior's x̂0, so the EM step constrains only the luminance.
 
 A grey prior's x̂0 *is* the luma. An RGB prior's x̂0 (values in [−1, 1]) is split into Y and
-the two chroma planes; the rectified Y is merged back with the prior's own chroma (models.md §4.5
+the two chroma planes; the rectified Y is merged back with the prior's own chroma (the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM)
 steps 4–6). Two conventions:
 
 * ``full`` — Y = 0.299 R + 0.587 G + 0.114 B and zero-centred Cb = 0.564 (B − Y),

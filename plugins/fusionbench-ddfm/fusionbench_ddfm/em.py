@@ -1,4 +1,4 @@
-"""DDFM's likelihood rectification: one EM iteration of a hierarchical Bayesian model (models.md §4.6).
+"""DDFM's likelihood rectification: one EM iteration of a hierarchical Bayesian model (the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM)).
 
 With sources I (infrared / functional) and V (visible / MRI), Y = I − V, the model's variable is
 a difference image X whose meaning depends on the variant. Per diffusion step, the prior's

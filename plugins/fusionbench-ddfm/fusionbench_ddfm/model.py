@@ -5,7 +5,7 @@ tiny grey prior, or OpenAI's checkpoint through ``context.resolve_weights``; not
 → ``fuse(batch, sampler=…, generator=…)`` per image. DDFM is training-free: the sampler the core
 built (default: the paper's ancestral DDPM update, 100 evenly respaced steps) runs the
 unconditional prior, and :class:`EMRectification` — an ``x0_correction`` hook — replaces the
-luma of every x̂0 by its EM-rectified version (models.md §4.5).
+luma of every x̂0 by its EM-rectified version (the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM)).
 
 Per image: sources → I, V (roles), [0, 255] → [−1, 1] (rounded first for ``release``), padded
 (reflect) or cropped (top-left, ``release``) to the prior's size multiple, sampled with noise of

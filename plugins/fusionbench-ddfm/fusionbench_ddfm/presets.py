@@ -9,11 +9,11 @@ Every preset is pure data so the run key, the docs and the tests can read it wit
   ρ = (C + D)/2 — with a consistent difference operator; see em.py for why not ``fv``),
   I = infrared / functional image, V = visible / MRI, reflect padding to the network's size
   multiple (the whole image is fused and scored), output luma min–max stretched to 0..255 (the
-  field's convention for fused outputs, models.md §4.11, metrics-and-data.md §D.2).
+  field's convention for fused outputs, as the DDFM and CDDFuse evaluation code does).
 * ``paper`` — the same algorithm with OpenAI's ``256x256_diffusion_uncond.pt`` RGB prior
   (552,814,086 parameters); the rectification acts on a full-range luma of x̂0 that spans exactly
-  the sources' [−1, 1] (models.md §4.5 step 4 mismatch removed).
-* ``release`` — what the released ``MMIF-DDFM`` code does (models.md §4.4–4.6, §4.9): the mixed
+  the sources' [−1, 1] (the released code's range mismatch removed).
+* ``release`` — what the released ``MMIF-DDFM`` code does (the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM)): the mixed
   ``EM_onestep`` (X = f̃ − V but F = I − X̂), the ``sample.py`` naming swap (I ← visible file,
   V ← infrared file), BT.601 studio-range Y of the prior's x̂0, top-left crop to multiples of 32,
   inputs rounded to integers, output = OpenCV luma of the final RGB sample, min–max stretched,

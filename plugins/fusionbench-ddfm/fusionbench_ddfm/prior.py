@@ -2,7 +2,7 @@
 official OpenAI ``.pt`` — with the checkpoint's keys unchanged and ``weights_only=True``.
 
 The released DDFM code silently continues with random weights when the checkpoint is missing
-(models.md §4.2 pitfall); here every failure is a :class:`~fusionbench.errors.FusionbenchError`
+(a pitfall of the released code); here every failure is a :class:`~fusionbench.errors.FusionbenchError`
 that names the file and what did not fit.
 """
 

@@ -1,4 +1,4 @@
-"""The guided-diffusion ("ADM") unconditional UNet, re-implemented from models.md §4.2.
+"""The guided-diffusion ("ADM") unconditional UNet, re-implemented from the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM)
 
 Two things drive the design:
 
@@ -84,7 +84,7 @@ class UNetConfig:
 
 
 PAPER_CONFIG = UNetConfig()
-"""OpenAI's ``256x256_diffusion_uncond`` flags as DDFM uses them (models.md §4.2)."""
+"""OpenAI's ``256x256_diffusion_uncond`` flags as DDFM uses them (the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM))."""
 
 TINY_CONFIG = UNetConfig(
     image_size=64,

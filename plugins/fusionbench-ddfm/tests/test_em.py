@@ -1,5 +1,5 @@
 """The EM likelihood rectification: its closed-form pieces on small tensors, the variants'
-measured behaviour from models.md §4.6, and invariance under a perfect prior."""
+measured behaviour from the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM), and invariance under a perfect prior."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_x_step_is_the_pixelwise_minimiser():
     assert float(-2 * c * (y - x) + 2 * d * x + rho * (x - k)) == pytest.approx(0.0, abs=1e-12)
 
 
-# -- variants (models.md §4.6, measured behaviour) ------------------------------------------------
+# -- variants (the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM), measured behaviour) ------------------------------------------------
 @pytest.mark.parametrize("a", [1.0, 0.9, 0.6, 0.5, 1 / 3 + 1e-3])
 def test_fv_variant_keeps_blends_with_a_at_least_one_third(a):
     i, v = _images(5, (1, 1, 32, 32))

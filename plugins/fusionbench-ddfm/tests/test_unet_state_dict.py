@@ -1,6 +1,6 @@
 """The guided-diffusion UNet loads OpenAI's ``256x256_diffusion_uncond.pt`` unchanged.
 
-The expected key set and shapes are written here from models.md §4.2 (the block table and the
+The expected key set and shapes are written here from the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM) (the block table and the
 module semantics), independently of ``fusionbench_ddfm.unet``, and compared with the network
 built on the meta device (no memory, instant). A random-weight save/load round trip with
 ``torch.load(weights_only=True)`` runs on a channel-reduced network with the *same* key set; the
@@ -19,7 +19,7 @@ from fusionbench.training.checkpoint import CheckpointError
 from fusionbench_ddfm.prior import load_prior
 from fusionbench_ddfm.unet import PAPER_CONFIG, TINY_CONFIG, GuidedDiffusionUNet, count_parameters
 
-# -- models.md §4.2, written out -----------------------------------------------------------------
+# -- the DDFM paper (Zhao et al., ICCV 2023; arXiv 2303.06840) and its released code (MMIF-DDFM), written out -----------------------------------------------------------------
 SPEC_PARAMETERS = 552_814_086
 SPEC_TENSORS = 566
 # (in, out, attention, up/down) per sequential block; "conv" = the stem Conv3x3 3→256

@@ -1,4 +1,4 @@
-"""DDIF's condition tensor (models.md §2.3): [LMS, PAN, bilinear-upsampled Haar wavelets].
+"""DDIF's condition tensor (the DDIF paper (Cao et al., Information Fusion 2024; arXiv 2304.04774) and its released code): [LMS, PAN, bilinear-upsampled Haar wavelets].
 
 The wavelet part is a single-level 2-D Haar (``db1``) transform: the approximation LL of every
 LMS band and the three detail sub-bands of the PAN (or the HR RGB for MHIF). It is computed here

@@ -1,4 +1,4 @@
-"""The DDIF denoising network "UNetSR3" (models.md §2.4), re-implemented from the specification.
+"""The DDIF denoising network "UNetSR3" (the DDIF paper (Cao et al., Information Fusion 2024; arXiv 2304.04774) and its released code), re-implemented from the specification.
 
 A 4-level SR3-style UNet whose encoder blocks are modulated by the coarse condition [LMS, PAN]
 (CSM, an SFT-like spatial affine) and whose decoder blocks cross-attend to the Haar wavelet

@@ -1,6 +1,6 @@
 """DDIF presets: the network, diffusion, training budget and inference behaviour of each.
 
-* ``paper``  — the published configuration (models.md §2.4–2.6): UNetSR3 32·(1,2,2,4), 3 res
+* ``paper``  — the published configuration (the DDIF paper (Cao et al., Information Fusion 2024; arXiv 2304.04774) and its released code): UNetSR3 32·(1,2,2,4), 3 res
   blocks, 10,397,208 parameters for WV3; x0 objective, L1, cosine T = 500, self-conditioning 0.5;
   AdamW 1e-4/1e-4, batch 64, 300k iterations, MultiStep 100k/200k/350k ×0.2, clip 0.003, EMA
   0.995 after 20k; sampling with the *correct* time input (the original training timestep) and

@@ -1,4 +1,4 @@
-"""The condition tensor: torch Haar DWT against PyWavelets, channel layout per task (models.md §2.3)."""
+"""The condition tensor: torch Haar DWT against PyWavelets, channel layout per task (the DDIF paper (Cao et al., Information Fusion 2024; arXiv 2304.04774) and its released code)."""
 
 from __future__ import annotations
 

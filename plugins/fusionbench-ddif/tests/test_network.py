@@ -25,7 +25,7 @@ from fusionbench_ddif.presets import PRESETS
 @pytest.mark.parametrize(
     "preset, channels, pan_channels, expected",
     [
-        ("paper", 8, 1, 10_397_208),  # WV3 (models.md §2.4, verified on the official code)
+        ("paper", 8, 1, 10_397_208),  # WV3 (verified on the official code)
         ("paper", 4, 1, 10_250_324),  # GF2 / QB
         ("paper", 31, 3, 11_332_511),  # CAVE / Harvard (MHIF)
         ("release", 8, 1, 10_397_208),  # same network as paper

@@ -1,4 +1,4 @@
-"""APFM — the alternating projection fusion module ("Fusformer" block, models.md §3.4).
+"""APFM — the alternating projection fusion module ("Fusformer" block, the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main)).
 
 It updates the *spectral* token stream X with information from the *spatial* stream Y:
 

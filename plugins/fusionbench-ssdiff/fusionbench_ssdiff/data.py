@@ -1,4 +1,4 @@
-"""Inputs, normalisation and training batches of SSDiff (models.md §3.2).
+"""Inputs, normalisation and training batches of SSDiff (the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main)).
 
 SSDiff takes three inputs — PAN (1×H×W), the pre-upsampled LMS (C×H×W) and the MS itself
 (C×H/4×W/4, for its learned upsampler) — all divided by the data maximum (the sensor's; the

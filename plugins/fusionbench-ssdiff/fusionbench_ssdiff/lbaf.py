@@ -1,4 +1,4 @@
-"""L-BAF — LoRA-like branch-wise alternating fine-tuning (models.md §3.7), implemented for real.
+"""L-BAF — LoRA-like branch-wise alternating fine-tuning (the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main)), implemented for real.
 
 The paper fine-tunes the two branches of a jointly trained SSNet alternately, "without
 increasing parameters"; the released code only hints at it (commented stop-gradient blocks in

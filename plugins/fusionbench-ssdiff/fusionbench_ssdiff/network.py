@@ -1,4 +1,4 @@
-"""SSNet, SSDiff's dual-branch denoising network (models.md §3.4), re-implemented from the spec.
+"""SSNet, SSDiff's dual-branch denoising network (the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main)), re-implemented from the spec.
 
 Two branches run side by side over five levels (widths d, 2d, 4d, 2d, d; resolutions H, H/2,
 H/4, H/2, H):

@@ -1,6 +1,6 @@
 """SSDiff presets: network, diffusion, training budget, L-BAF schedule and inference of each.
 
-* ``paper`` — the published configuration (models.md §3.3–3.4): SSNet d = 32, 1,426,616
+* ``paper`` — the published configuration (the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main)): SSNet d = 32, 1,426,616
   parameters for 8 bands (the released class's unused modules included, so released state dicts
   load strictly); x0 (residual) objective, L1, cosine T = 1000; AdamW 1e-3 (wd 0), batch 20,
   EMA 0.9999 from the initial weights, 21,000 joint iterations (the released checkpoint), then
@@ -102,7 +102,7 @@ PAPER_TRAINING = TrainConfig(
     weight_decay=0.0,
     grad_clip=None,
     ema_decay=0.9999,
-    ema_start=0,  # released: the EMA starts from the random initial weights (models.md §3.8.4)
+    ema_start=0,  # released: the EMA starts from the random initial weights (the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main))
     amp="off",  # released: fp16 off
     log_every=100,
     checkpoint_every=1_000,

@@ -5,7 +5,7 @@ Every stage is an ordinary :class:`~fusionbench.training.Trainer` run in its own
 stage records a hash of the weights it started from, so when an earlier stage changes — e.g.
 a longer joint budget — the later ones are trained again from scratch, not reused), with
 the shared objective :func:`fusionbench.diffusion.objectives.diffusion_loss` (x0 residual
-target, L1, t ~ U{0..T-1} fed as the original timestep — models.md §3.5). A fine-tuning stage
+target, L1, t ~ U{0..T-1} fed as the original timestep — the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main)). A fine-tuning stage
 starts from the previous stage's EMA weights, trains low-rank deltas on one branch
 (:mod:`.lbaf`) and merges their EMA average back. ``<out>`` finally holds the merged network
 as a plain checkpoint (``config.json`` + ``model.safetensors``) that :func:`load_checkpoint`

@@ -1,4 +1,4 @@
-"""SSNet: exact parameter count (with the arithmetic from models.md §3.4 written out), released
+"""SSNet: exact parameter count (with the arithmetic from the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main) written out), released
 state-dict names, shape/dtype contracts, FMIM and APFM behaviour."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def linear(cin: int, cout: int, bias: bool = True) -> int:
 
 
 def paper_count(c: int, keep_unused: bool = True) -> int:
-    """SSNet(d=32) parameters for C bands, module by module (models.md §3.4)."""
+    """SSNet(d=32) parameters for C bands, module by module (the SSDiff paper (Zhong et al., NeurIPS 2024; arXiv 2404.11537) and its released code (Z-ypnos/SSdiff_main))."""
     d, emb = 32, 512
     widths = (d, 2 * d, 4 * d, 2 * d, d)
     time_embed = linear(128, emb) + linear(emb, emb)  # 328,704
