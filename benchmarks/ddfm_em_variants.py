@@ -27,8 +27,8 @@ from rich.table import Table
 
 from fusionbench.diffusion.samplers import make_sampler
 from fusionbench.lazy import build
-from fusionbench.registry import load_registry
 from fusionbench.protocols import FusionBatch
+from fusionbench.registry import load_registry
 from fusionbench.specs import DataCard
 
 BASELINES = ("average", "max-abs", "dwt", "laplacian-pyramid", "gff")
@@ -62,7 +62,9 @@ def as_batch(image: torch.Tensor, scale: int) -> torch.Tensor:
     return image[None] if scale == 1 else torch.nn.functional.avg_pool2d(image[None], scale)
 
 
-def score_all(dataset: str, variants: list[str], steps: int, scale: int, root: Path, limit: int | None) -> dict[str, dict[str, list[float]]]:
+def score_all(
+    dataset: str, variants: list[str], steps: int, scale: int, root: Path, limit: int | None
+) -> dict[str, dict[str, list[float]]]:
     registry = load_registry(disabled=["mlflow"])
     data = build(registry.get("dataset", dataset).spec, root=root)
     card = DataCard(max_value=255.0)
@@ -75,7 +77,9 @@ def score_all(dataset: str, variants: list[str], steps: int, scale: int, root: P
     scores: dict[str, dict[str, list[float]]] = {name: {m: [] for m in METRICS} for name in methods}
     items = list(data.items("test"))[:limit]
     for index, item in enumerate(items, 1):
-        inputs = {key: as_batch(torch.as_tensor(array, dtype=torch.float64), scale) for key, array in item.inputs.items()}
+        inputs = {
+            key: as_batch(torch.as_tensor(array, dtype=torch.float64), scale) for key, array in item.inputs.items()
+        }
         batch = FusionBatch((item.image_id,), inputs, card)
         for name, model in methods.items():
             if name.startswith("ddfm"):
@@ -106,15 +110,19 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - start
     means = {name: {m: sum(v) / len(v) for m, v in row.items()} for name, row in scores.items()}
 
-    table = Table(title=f"{args.dataset}: means over {len(next(iter(scores.values()))['en'])} pairs, "
-                        f"scale 1/{args.scale}, {args.steps} DDPM steps ({wall:.0f} s)")
+    table = Table(
+        title=f"{args.dataset}: means over {len(next(iter(scores.values()))['en'])} pairs, "
+        f"scale 1/{args.scale}, {args.steps} DDPM steps ({wall:.0f} s)"
+    )
     table.add_column("method")
     for metric in METRICS:
         table.add_column(metric, justify="right")
     for name in BASELINES:
         table.add_row(name, *(f"{means[name][m]:.3f}" for m in METRICS))
     ranges = {m: (min(means[n][m] for n in BASELINES), max(means[n][m] for n in BASELINES)) for m in METRICS}
-    table.add_row("[dim]classical range[/dim]", *(f"[dim]{lo:.3f}–{hi:.3f}[/dim]" for lo, hi in ranges.values()), end_section=True)
+    table.add_row(
+        "[dim]classical range[/dim]", *(f"[dim]{lo:.3f}–{hi:.3f}[/dim]" for lo, hi in ranges.values()), end_section=True
+    )
     for name in means:
         if name in BASELINES:
             continue
@@ -122,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         for metric in METRICS:
             placement = Placement(*ranges[metric], means[name][metric])
             text = f"{placement.value:.3f}"
-            cells.append(text if placement.inside else f"[bold red]{text}[/bold red] ({placement.relative_gap:.1%} out)")
+            cells.append(
+                text if placement.inside else f"[bold red]{text}[/bold red] ({placement.relative_gap:.1%} out)"
+            )
         table.add_row(name, *cells)
     Console(width=160).print(table)
     print("red: outside the classical range; the ratio is the distance to the nearest end of it.")

@@ -25,19 +25,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
+from fusionbench.components.metrics import metric_specs
+from fusionbench.components.suites import REDUCED_RES
 from fusionbench.lazy import build
 from fusionbench.metrics import naive
-from fusionbench.components.metrics import metric_specs
 from fusionbench.metrics._stats import chunked
 from fusionbench.sensors import get_sensor
 from fusionbench.specs import DataCard
-from fusionbench.components.suites import REDUCED_RES
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pansharpening"
 RR_METRICS = ("sam", "ergas", "q2n", "q-avg", "scc", "psnr", "ssim")

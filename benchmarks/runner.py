@@ -20,20 +20,27 @@ from rich.console import Console
 from rich.table import Table
 
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs
-from fusionbench.engine.runner import RunOptions, run_plan
 
 
-def measure(executor: str, workers: int | None, runs: int, model: str, dataset: str, suite: str = "reduced-res") -> dict:
+def measure(
+    executor: str, workers: int | None, runs: int, model: str, dataset: str, suite: str = "reduced-res"
+) -> dict:
     registry = load_registry(disabled=["mlflow"])
     plan = plan_suite(
-        registry, suite, models=[Selection.parse(model)], datasets=[Selection.parse(dataset)],
-        seeds=list(range(runs)), max_items=1,
+        registry,
+        suite,
+        models=[Selection.parse(model)],
+        datasets=[Selection.parse(dataset)],
+        seeds=list(range(runs)),
+        max_items=1,
     )
     with tempfile.TemporaryDirectory() as folder:
         options = RunOptions(
-            results_dir=Path(folder), executor=executor,
+            results_dir=Path(folder),
+            executor=executor,
             executor_options={"workers": workers} if executor == "local" else {},
         )
         t0 = time.perf_counter()
@@ -62,14 +69,24 @@ def main() -> None:
     rows = [measure("inline", None, args.runs, args.model, args.dataset, args.suite)]
     for workers in (int(w) for w in args.workers.split(",")):
         rows.append(measure("local", workers, args.runs, args.model, args.dataset, args.suite))
-    base = next(r for r in rows if r["executor"] == "local x1") if any(r["executor"] == "local x1" for r in rows) else rows[0]
-    table = Table(title=f"{args.runs} runs of {args.model} on {args.dataset} (1 image each), {os.cpu_count()} CPU cores")
+    base = (
+        next(r for r in rows if r["executor"] == "local x1")
+        if any(r["executor"] == "local x1" for r in rows)
+        else rows[0]
+    )
+    table = Table(
+        title=f"{args.runs} runs of {args.model} on {args.dataset} (1 image each), {os.cpu_count()} CPU cores"
+    )
     for column in ("executor", "wall s", "runs/s", "in-run s/run", "overhead ms/run", "speed-up vs local x1"):
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
-            row["executor"], f"{row['wall_s']:.2f}", f"{row['runs_per_s']:.2f}", f"{row['run_s']:.3f}",
-            f"{row['overhead_ms']:.0f}", f"{base['wall_s'] / row['wall_s']:.2f}x",
+            row["executor"],
+            f"{row['wall_s']:.2f}",
+            f"{row['runs_per_s']:.2f}",
+            f"{row['run_s']:.3f}",
+            f"{row['overhead_ms']:.0f}",
+            f"{base['wall_s'] / row['wall_s']:.2f}x",
         )
     Console().print(table)
 

@@ -121,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presets", default="tiny,paper", help="comma-separated DDIF presets")
     parser.add_argument("--sizes", help="comma-separated image sizes (default 128; --full: 256)")
     parser.add_argument("--batches", help="comma-separated batch sizes (default 1; --full: 1,8)")
-    parser.add_argument("--timed-steps", type=int, help="sampling steps timed per configuration (default 2; --full: 25)")
+    parser.add_argument(
+        "--timed-steps", type=int, help="sampling steps timed per configuration (default 2; --full: 25)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
@@ -148,13 +150,16 @@ def main(argv: list[str] | None = None) -> int:
                         for batch in batches:
                             row = measure(preset, device, precision, batch, size, timed, Path(tmp))
                             rows.append(row)
-                            print(f"{preset:8s} {device:5s} {precision:5s} b{batch} {size}²: {row.ms_per_step:10.1f} ms/step  {row.images_per_s:.4g} img/s", file=sys.stderr, flush=True)
+                            print(
+                                f"{preset:8s} {device:5s} {precision:5s} b{batch} {size}²: {row.ms_per_step:10.1f} ms/step  {row.images_per_s:.4g} img/s",
+                                file=sys.stderr,
+                                flush=True,
+                            )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads\n")
     print(markdown(rows))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     return 0
-
 
 
 # ============================================================================================
@@ -192,7 +197,7 @@ class SSDiffRow:
     images_per_s: float  # at 10 steps
 
 
-def ssdiff_batch(size: int, bands: int = 8, seed: int = 0) -> "FusionBatch":
+def ssdiff_batch(size: int, bands: int = 8, seed: int = 0) -> FusionBatch:  # noqa: F821 - imported inside
     """A random WV3-like FusionBatch (values in 0…2047) of PAN size ``size``."""
     from fusionbench.protocols import FusionBatch
     from fusionbench.specs import DataCard
@@ -207,7 +212,8 @@ def ssdiff_batch(size: int, bands: int = 8, seed: int = 0) -> "FusionBatch":
 
 def ssdiff_tile_gflop(network: dict, tiles: int, tile: int) -> float:
     """GFLOP of one SSNet evaluation on ``tiles`` tiles (multiply-add = 2 FLOP), on the meta device."""
-    from fusionbench_ssdiff.network import NetworkConfig as SSNetConfig, SSNet
+    from fusionbench_ssdiff.network import NetworkConfig as SSNetConfig
+    from fusionbench_ssdiff.network import SSNet
 
     with torch.device("meta"):
         net = SSNet(SSNetConfig(channels=8, **network)).eval()
@@ -222,7 +228,8 @@ def ssdiff_measure(preset: str, device: str, precision: str, size: int, timed_st
     from fusionbench.tiling import plan_tiles
     from fusionbench.training.checkpoint import save_checkpoint
     from fusionbench_ssdiff.model import SSDiff
-    from fusionbench_ssdiff.network import NetworkConfig as SSNetConfig, SSNet
+    from fusionbench_ssdiff.network import NetworkConfig as SSNetConfig
+    from fusionbench_ssdiff.network import SSNet
     from fusionbench_ssdiff.presets import PRESETS as SSDIFF_PRESETS
 
     network = SSDIFF_PRESETS[preset].network
@@ -280,12 +287,16 @@ def ssdiff_markdown(rows: list[SSDiffRow]) -> str:
 
 
 def ssdiff_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sampling.py ssdiff", description="SSDiff inference speed (tiled DDIM, 10 steps)")
+    parser = argparse.ArgumentParser(
+        prog="sampling.py ssdiff", description="SSDiff inference speed (tiled DDIM, 10 steps)"
+    )
     parser.add_argument("--full", action="store_true", help="256² and 512², all 10 steps timed")
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="all")
     parser.add_argument("--presets", default="tiny,paper", help="comma-separated SSDiff presets")
     parser.add_argument("--sizes", help="comma-separated PAN sizes (default 128; --full: 256,512)")
-    parser.add_argument("--timed-steps", type=int, help="sampling steps timed per configuration (default 1; --full: 10)")
+    parser.add_argument(
+        "--timed-steps", type=int, help="sampling steps timed per configuration (default 1; --full: 10)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--no-ddif", action="store_true", help="do not time DDIF beside SSDiff")
@@ -304,7 +315,9 @@ def ssdiff_main(argv: list[str] | None = None) -> int:
             print("no CUDA device available", file=sys.stderr)
             return 1
     rows: list[SSDiffRow] = []
-    beside: list[tuple[str, str, str, str, int, int, float]] = []  # model, preset, device, precision, size, steps, s/image
+    beside: list[
+        tuple[str, str, str, str, int, int, float]
+    ] = []  # model, preset, device, precision, size, steps, s/image
     with tempfile.TemporaryDirectory() as tmp:
         for device, precisions in devices:
             for preset in args.presets.split(","):
@@ -312,8 +325,14 @@ def ssdiff_main(argv: list[str] | None = None) -> int:
                     for size in sizes:
                         row = ssdiff_measure(preset, device, precision, size, timed, Path(tmp))
                         rows.append(row)
-                        beside.append(("SSDiff", preset, row.device, precision, size, SSDIFF_STEPS, 1 / row.images_per_s))
-                        print(f"ssdiff {preset:8s} {device:5s} {precision:5s} {size}² ({row.tiles} tiles): {row.ms_per_step:10.1f} ms/step  {row.images_per_s:.4g} img/s", file=sys.stderr, flush=True)
+                        beside.append(
+                            ("SSDiff", preset, row.device, precision, size, SSDIFF_STEPS, 1 / row.images_per_s)
+                        )
+                        print(
+                            f"ssdiff {preset:8s} {device:5s} {precision:5s} {size}² ({row.tiles} tiles): {row.ms_per_step:10.1f} ms/step  {row.images_per_s:.4g} img/s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                         if not args.no_ddif:
                             ddif = measure(preset, device, precision, 1, size, timed, Path(tmp))
                             beside.append(("DDIF", preset, ddif.device, precision, size, STEPS, 1 / ddif.images_per_s))
@@ -364,10 +383,10 @@ class DdfmRow:
 
 
 def _ddfm_prior(preset: str, device: str):
+    from fusionbench.diffusion.schedules import linear_schedule
     from fusionbench_ddfm.model import DDFM
     from fusionbench_ddfm.prior import Prior
     from fusionbench_ddfm.unet import PAPER_CONFIG, GuidedDiffusionUNet
-    from fusionbench.diffusion.schedules import linear_schedule
 
     model = DDFM(preset=preset)
     if preset == "tiny":
@@ -404,7 +423,11 @@ def ddfm_measure(preset: str, device: str, size: int, timed_steps: int) -> DdfmR
         sync()
         t0, c0 = time.perf_counter(), time.process_time()
         with torch.no_grad():
-            model.fuse(batch, sampler=DDPMSampler(steps=steps, respacing="even"), generator=torch.Generator(device=device).manual_seed(0))
+            model.fuse(
+                batch,
+                sampler=DDPMSampler(steps=steps, respacing="even"),
+                generator=torch.Generator(device=device).manual_seed(0),
+            )
         sync()
         return time.perf_counter() - t0, time.process_time() - c0
 
@@ -442,7 +465,9 @@ def ddfm_measure(preset: str, device: str, size: int, timed_steps: int) -> DdfmR
 
 
 def ddfm_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="benchmarks/sampling.py ddfm", description="DDFM seconds per image (100 steps)")
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/sampling.py ddfm", description="DDFM seconds per image (100 steps)"
+    )
     parser.add_argument("--presets", default="tiny,paper", help="tiny (shipped prior) and/or paper (random weights)")
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="all")
     parser.add_argument("--size", type=int, default=256)
@@ -463,9 +488,15 @@ def ddfm_main(argv: list[str] | None = None) -> int:
         steps = args.timed_steps if not (preset == "paper" and device == "cpu") else min(args.timed_steps, 2)
         row = ddfm_measure(preset, device, args.size, steps)
         rows.append(row)
-        print(f"ddfm {preset:6s} {device:5s} {args.size}²: {row.s_per_step:8.3f} s/step, {row.s_per_image:8.1f} s/image", file=sys.stderr, flush=True)
+        print(
+            f"ddfm {preset:6s} {device:5s} {args.size}²: {row.s_per_step:8.3f} s/step, {row.s_per_image:8.1f} s/image",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads\n")
-    print("| preset | params | device | size | s/step (wall) | CPU s/step | EM ms/step | GFLOP/step | s/image (100 steps, wall) | timed steps |")
+    print(
+        "| preset | params | device | size | s/step (wall) | CPU s/step | EM ms/step | GFLOP/step | s/image (100 steps, wall) | timed steps |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(

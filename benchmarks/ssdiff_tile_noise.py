@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
                 scores["ergas"].append(float(ergas(fused, ref, batch.inputs, dataset.card)[0]))
             outputs[(mode, seed)] = outs
         n = len(scores["sam"])
-        print(f"noise={mode}: SAM {sum(scores['sam']) / n:.4f}  ERGAS {sum(scores['ergas']) / n:.4f}  "
-              f"({len(items)} images x {len(seeds)} seeds)")
+        print(
+            f"noise={mode}: SAM {sum(scores['sam']) / n:.4f}  ERGAS {sum(scores['ergas']) / n:.4f}  "
+            f"({len(items)} images x {len(seeds)} seeds)"
+        )
 
     def mean_abs(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
         return sum(float((x - y).abs().mean()) for x, y in zip(a, b)) / len(a)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import PluginError
 
@@ -52,17 +53,23 @@ def signature_problems(spec: Any, runtime_args: tuple[str, ...] = ()) -> list[st
     parameters = signature.parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     by_keyword = {
-        name for name, p in parameters.items() if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        name
+        for name, p in parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     }
     problems = []
     for name in spec.params:
         if name not in by_keyword and not takes_any:
-            problems.append(f"{spec.kind} {spec.name!r}: parameter {name!r} is declared but {spec.factory!r} does not accept it")
+            problems.append(
+                f"{spec.kind} {spec.name!r}: parameter {name!r} is declared but {spec.factory!r} does not accept it"
+            )
     for name, p in parameters.items():
         required = p.default is inspect.Parameter.empty and p.kind in (
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
             inspect.Parameter.KEYWORD_ONLY,
         )
         if required and name not in spec.params and name not in runtime_args:
-            problems.append(f"{spec.kind} {spec.name!r}: {spec.factory!r} requires {name!r}, which no ParamSpec declares")
+            problems.append(
+                f"{spec.kind} {spec.name!r}: {spec.factory!r} requires {name!r}, which no ParamSpec declares"
+            )
     return problems

@@ -7,9 +7,10 @@ datasets' NumPy arrays before calling models and metrics.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .specs import DataCard
 
@@ -27,8 +28,8 @@ class FusionItem:
     """
 
     image_id: str
-    inputs: Mapping[str, "np.ndarray"]
-    reference: "np.ndarray | None" = None
+    inputs: Mapping[str, np.ndarray]
+    reference: np.ndarray | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -77,7 +78,7 @@ class ModelContext:
 @dataclass
 class FusionBatch:
     image_ids: tuple[str, ...]
-    inputs: Mapping[str, "torch.Tensor"]
+    inputs: Mapping[str, torch.Tensor]
     card: DataCard
 
 
@@ -93,19 +94,19 @@ class FusionModel(Protocol):
         batch: FusionBatch,
         *,
         sampler: Any | None = None,
-        generator: "torch.Generator | None" = None,
-    ) -> "torch.Tensor": ...
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor: ...
 
 
 @runtime_checkable
 class Metric(Protocol):
     def __call__(
         self,
-        pred: "torch.Tensor",
-        ref: "torch.Tensor | None",
-        inputs: Mapping[str, "torch.Tensor"],
+        pred: torch.Tensor,
+        ref: torch.Tensor | None,
+        inputs: Mapping[str, torch.Tensor],
         card: DataCard,
-    ) -> "torch.Tensor":
+    ) -> torch.Tensor:
         """Return one float64 value per image of the batch, shape ``(B,)``."""
         ...
 

@@ -12,10 +12,11 @@ import difflib
 import sys
 import traceback
 import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Generic, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
@@ -102,14 +103,14 @@ class KindView(Generic[S]):
     """The registry seen through one component kind, typed:
     ``registry.models.get("exp")`` is a ``Registered[ModelSpec]``."""
 
-    def __init__(self, registry: "Registry", kind: str):
+    def __init__(self, registry: Registry, kind: str):
         self._registry = registry
         self.kind = kind
 
-    def get(self, name: str) -> "Registered[S]":
+    def get(self, name: str) -> Registered[S]:
         return self._registry.get(self.kind, name)
 
-    def all(self) -> "list[Registered[S]]":
+    def all(self) -> list[Registered[S]]:
         return self._registry.all(self.kind)
 
     def names(self) -> list[str]:
@@ -285,7 +286,9 @@ def _param_problems(params: Any, where: str = "params") -> list[str]:
             try:
                 declared.coerce(declared.default)
             except (TypeError, ValueError) as exc:
-                problems.append(f"{where}[{name!r}]: default {declared.default!r} is not a valid {declared.type}: {exc}")
+                problems.append(
+                    f"{where}[{name!r}]: default {declared.default!r} is not a valid {declared.type}: {exc}"
+                )
     return problems
 
 
@@ -298,44 +301,73 @@ def _field_problems(spec: Any, kind: str) -> list[str]:
             problems.append(message)
 
     if kind != "suite":
-        need(isinstance(spec.factory, str) and ":" in spec.factory or callable(spec.factory),
-             f"factory {spec.factory!r} is neither callable nor a 'module:attr' string")
-    need(isinstance(spec.version, (str, int)) and not isinstance(spec.version, bool), f"version {spec.version!r} is not a string")
+        need(
+            isinstance(spec.factory, str) and ":" in spec.factory or callable(spec.factory),
+            f"factory {spec.factory!r} is neither callable nor a 'module:attr' string",
+        )
+    need(
+        isinstance(spec.version, (str, int)) and not isinstance(spec.version, bool),
+        f"version {spec.version!r} is not a string",
+    )
     if kind in ("model", "sampler", "dataset", "metric"):
         problems += _param_problems(spec.params)
     if kind in ("model", "metric"):
-        need(_is_str_set(spec.tasks) and not isinstance(spec.tasks, str), f"tasks {spec.tasks!r} is not a set of task names")
-        need(spec.protocols is None or (_is_str_set(spec.protocols) and set(spec.protocols) <= set(PROTOCOLS)),
-             f"protocols {spec.protocols!r} is not None or a set of {list(PROTOCOLS)}")
+        need(
+            _is_str_set(spec.tasks) and not isinstance(spec.tasks, str),
+            f"tasks {spec.tasks!r} is not a set of task names",
+        )
+        need(
+            spec.protocols is None or (_is_str_set(spec.protocols) and set(spec.protocols) <= set(PROTOCOLS)),
+            f"protocols {spec.protocols!r} is not None or a set of {list(PROTOCOLS)}",
+        )
     if kind == "model":
         need(isinstance(spec.requires, Requirements), f"requires is {spec.requires!r}, expected a Requirements")
         need(isinstance(spec.needs_sampler, bool), f"needs_sampler {spec.needs_sampler!r} is not a bool")
-        need(spec.default_sampler is None or isinstance(spec.default_sampler, str),
-             f"default_sampler {spec.default_sampler!r} is not a name")
+        need(
+            spec.default_sampler is None or isinstance(spec.default_sampler, str),
+            f"default_sampler {spec.default_sampler!r} is not a name",
+        )
         need(isinstance(spec.default_sampler_params, Mapping), "default_sampler_params is not a mapping")
-        need(isinstance(spec.weights, (tuple, list)) and all(isinstance(w, WeightsRef) for w in spec.weights),
-             f"weights {spec.weights!r} is not a tuple of WeightsRef")
+        need(
+            isinstance(spec.weights, (tuple, list)) and all(isinstance(w, WeightsRef) for w in spec.weights),
+            f"weights {spec.weights!r} is not a tuple of WeightsRef",
+        )
     if kind == "metric":
         need(isinstance(spec.requires_reference, bool), f"requires_reference {spec.requires_reference!r} is not a bool")
         need(isinstance(spec.higher_is_better, bool), f"higher_is_better {spec.higher_is_better!r} is not a bool")
     if kind == "dataset":
         need(isinstance(spec.task, str), f"task {spec.task!r} is not a task name")
         need(isinstance(spec.card, DataCard), f"card is {spec.card!r}, expected a DataCard")
-        need(isinstance(spec.splits, (tuple, list)) and bool(spec.splits) and all(isinstance(s, str) for s in spec.splits),
-             f"splits {spec.splits!r} is not a non-empty tuple of names")
+        need(
+            isinstance(spec.splits, (tuple, list))
+            and bool(spec.splits)
+            and all(isinstance(s, str) for s in spec.splits),
+            f"splits {spec.splits!r} is not a non-empty tuple of names",
+        )
         need(isinstance(spec.synthetic, bool), f"synthetic {spec.synthetic!r} is not a bool")
     if kind == "suite":
         entries = spec.entries if isinstance(spec.entries, (tuple, list)) else None
-        need(entries is not None and all(isinstance(e, SuiteEntry) for e in entries),
-             f"entries {spec.entries!r} is not a tuple of SuiteEntry")
+        need(
+            entries is not None and all(isinstance(e, SuiteEntry) for e in entries),
+            f"entries {spec.entries!r} is not a tuple of SuiteEntry",
+        )
         for index, entry in enumerate(entries or ()):
             if not isinstance(entry, SuiteEntry):
                 continue
             need(isinstance(entry.task, str) and entry.task in TASKS, f"entries[{index}]: unknown task {entry.task!r}")
             need(entry.protocol in PROTOCOLS, f"entries[{index}]: unknown protocol {entry.protocol!r}")
-            need(all(isinstance(m, ComponentChoice) for m in entry.metrics), f"entries[{index}]: metrics must be ComponentChoices")
-            need(all(isinstance(s, int) and not isinstance(s, bool) for s in entry.seeds), f"entries[{index}]: seeds {entry.seeds!r} are not integers")
-            need(_is_str_set(entry.datasets) and not isinstance(entry.datasets, str), f"entries[{index}]: datasets {entry.datasets!r} is not a tuple of patterns")
+            need(
+                all(isinstance(m, ComponentChoice) for m in entry.metrics),
+                f"entries[{index}]: metrics must be ComponentChoices",
+            )
+            need(
+                all(isinstance(s, int) and not isinstance(s, bool) for s in entry.seeds),
+                f"entries[{index}]: seeds {entry.seeds!r} are not integers",
+            )
+            need(
+                _is_str_set(entry.datasets) and not isinstance(entry.datasets, str),
+                f"entries[{index}]: datasets {entry.datasets!r} is not a tuple of patterns",
+            )
     return problems
 
 
@@ -430,7 +462,7 @@ def _forget(registry: Registry, plugin_name: str) -> None:
 
 
 # Plugins already warned about, per registry: each (plugin, hook) is printed once per process.
-_WARNED: "weakref.WeakKeyDictionary[Any, set[tuple[str, str]]]" = weakref.WeakKeyDictionary()
+_WARNED: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 
 
 def call_hook_isolated(

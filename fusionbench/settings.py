@@ -25,9 +25,15 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("FUSIONBENCH_DATA", "unset (embedded synthetic datasets only)", "root folder of the real datasets; `--data-root` wins"),
+    Variable(
+        "FUSIONBENCH_DATA",
+        "unset (embedded synthetic datasets only)",
+        "root folder of the real datasets; `--data-root` wins",
+    ),
     Variable("FUSIONBENCH_RESULTS", DEFAULT_RESULTS_DIR, "results folder; `--results` wins"),
-    Variable("FUSIONBENCH_WEIGHTS", "unset", "folder searched for checkpoints named by a model (after the path itself)"),
+    Variable(
+        "FUSIONBENCH_WEIGHTS", "unset", "folder searched for checkpoints named by a model (after the path itself)"
+    ),
     Variable("FUSIONBENCH_PLUGINS", "unset (all)", "comma-separated entry-point names: load only these plugins"),
     Variable("FUSIONBENCH_DISABLE_PLUGINS", "unset", "comma-separated entry-point names never loaded"),
     Variable(
@@ -40,7 +46,11 @@ VARIABLES: tuple[Variable, ...] = (
         "unset",
         "1 (CI): tests that need the shared real samples fail instead of skipping when they are absent",
     ),
-    Variable("FUSIONBENCH_REQUIRE_BROWSER", "unset", "1 (CI, test suite only): the leaderboard page test fails without Chromium"),
+    Variable(
+        "FUSIONBENCH_REQUIRE_BROWSER",
+        "unset",
+        "1 (CI, test suite only): the leaderboard page test fails without Chromium",
+    ),
     Variable("FUSIONBENCH_REQUIRE_RAY", "unset", "1 (CI, test suite only): the Ray executor tests fail without ray"),
     Variable("FUSIONBENCH_DDFM_FULL_ROUNDTRIP", "unset", "1 (test suite only): run the 2.2 GB DDFM prior round trip"),
 )

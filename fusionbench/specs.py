@@ -11,10 +11,11 @@ run keys (see :mod:`fusionbench.engine.runspec`) can be derived from them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any
 
-Factory = Union[str, Callable[..., Any]]
+Factory = str | Callable[..., Any]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -340,7 +341,7 @@ class ReportedResult:
     provider: str = ""  # the plugin that registered it (filled in by the core)
 
 
-ComponentSpec = Union[ModelSpec, SamplerSpec, DatasetSpec, MetricSpec, SuiteSpec, ExecutorSpec]
+ComponentSpec = ModelSpec | SamplerSpec | DatasetSpec | MetricSpec | SuiteSpec | ExecutorSpec
 
 KINDS: dict[str, type] = {
     "model": ModelSpec,

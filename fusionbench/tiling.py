@@ -42,9 +42,9 @@ Randomness. The tiler draws nothing. A diffusion model that wants results indepe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Mapping
 
 import torch
 
@@ -94,8 +94,12 @@ class TilePlan:
 
     def window_2d(self, box: Box, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """The (height, width) raw blending window of one tile."""
-        wy = axis_window(box.height, self.overlap[0], box.top > 0, box.top + box.height < self.height, self.window, dtype)
-        wx = axis_window(box.width, self.overlap[1], box.left > 0, box.left + box.width < self.width, self.window, dtype)
+        wy = axis_window(
+            box.height, self.overlap[0], box.top > 0, box.top + box.height < self.height, self.window, dtype
+        )
+        wx = axis_window(
+            box.width, self.overlap[1], box.left > 0, box.left + box.width < self.width, self.window, dtype
+        )
         return wy[:, None] * wx[None, :]
 
 
@@ -124,7 +128,12 @@ def tile_starts(size: int, tile: int, overlap: int) -> tuple[int, ...]:
 
 
 def axis_window(
-    length: int, overlap: int, ramp_start: bool, ramp_end: bool, window: str = "cosine", dtype: torch.dtype = torch.float64
+    length: int,
+    overlap: int,
+    ramp_start: bool,
+    ramp_end: bool,
+    window: str = "cosine",
+    dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """1-D blending window of a tile side: ones, with ramps of ``overlap`` pixels at the ends
     that border another tile. Values at pixel centres, so every weight is > 0."""
@@ -189,7 +198,9 @@ def _scales(inputs: Mapping[str, torch.Tensor], height: int, width: int) -> dict
     scales: dict[str, Fraction] = {}
     for name, x in inputs.items():
         if not isinstance(x, torch.Tensor) or x.ndim != 4:
-            raise TilingError(f"input {name!r} must be a (B, C, H, W) tensor, got {getattr(x, 'shape', type(x).__name__)}")
+            raise TilingError(
+                f"input {name!r} must be a (B, C, H, W) tensor, got {getattr(x, 'shape', type(x).__name__)}"
+            )
         sy, sx = Fraction(x.shape[-2], height), Fraction(x.shape[-1], width)
         if sy != sx or sy > 1 or sy.numerator != 1:
             raise TilingError(
@@ -241,7 +252,12 @@ def tiled_apply(
             name: torch.cat([x[(..., *box.scaled(scales[name]))] for box in chunk], dim=0) for name, x in inputs.items()
         }
         y = fn(tiles)
-        if not isinstance(y, torch.Tensor) or y.ndim != 4 or y.shape[0] != len(chunk) * batch or tuple(y.shape[-2:]) != (th, tw):
+        if (
+            not isinstance(y, torch.Tensor)
+            or y.ndim != 4
+            or y.shape[0] != len(chunk) * batch
+            or tuple(y.shape[-2:]) != (th, tw)
+        ):
             raise TilingError(
                 f"the tile function returned {getattr(y, 'shape', type(y).__name__)}; expected "
                 f"({len(chunk) * batch}, C, {th}, {tw}) for {len(chunk)} tile(s) of {batch} image(s)"

@@ -47,8 +47,14 @@ def content_sha256(path: Path) -> str:
     (path, names, sizes, mtimes), so a 2 GB prior is read once per process, and again when it changes.
     """
     path = Path(path)
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
     )
     signature = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     key = (str(path.resolve()), signature)
@@ -97,7 +103,9 @@ def local_path(value: str) -> Path | None:
     return locate(value)
 
 
-def resolve_verified(resolve: Callable[[str, str], Path | None], uri: str, expected_sha256: str = "", model: str = "") -> Path:
+def resolve_verified(
+    resolve: Callable[[str, str], Path | None], uri: str, expected_sha256: str = "", model: str = ""
+) -> Path:
     """Resolve ``uri`` to a local file and check its hash (when one is expected). ``model``
     names the command that fetches a missing URL checkpoint in the error message."""
     path = resolve(uri, expected_sha256)
@@ -235,7 +243,9 @@ def fetch(
         except ValueError as exc:  # pooch: hash mismatch; it has deleted the downloaded file already
             raise WeightsError(f"refused {ref.uri}: {' '.join(str(exc).split())}") from None
         except requests.RequestException as exc:
-            raise WeightsError(f"download of {ref.uri} failed ({exc.__class__.__name__}: {exc}); fetch again to resume") from None
+            raise WeightsError(
+                f"download of {ref.uri} failed ({exc.__class__.__name__}: {exc}); fetch again to resume"
+            ) from None
     else:
         path = target
     actual = file_sha256(path)

@@ -19,11 +19,11 @@ import os
 import shutil
 from pathlib import Path
 
-from fusionbench.lazy import build
-from fusionbench.registry import load_registry
-from fusionbench.protocols import ModelContext
-from fusionbench.training.checkpoint import EMA_FILE, MODEL_FILE
 from fusionbench.engine.planner import embedded_training_datasets
+from fusionbench.lazy import build
+from fusionbench.protocols import ModelContext
+from fusionbench.registry import load_registry
+from fusionbench.training.checkpoint import EMA_FILE, MODEL_FILE
 from fusionbench.training.shipped import NO_SHIPPED_ENV, shipped_checkpoints_dir
 
 DEFAULT_CACHE = Path("fusionbench-results") / "cache"
@@ -39,8 +39,13 @@ def refresh(model_name: str, cache: Path, registry) -> list[str]:
         if target is None:
             target = shipped_checkpoints_dir(type(model))
         context = ModelContext(
-            device="cpu", card=dataset.card, dataset=dataset, cache_dir=cache,
-            resolve_weights=lambda uri, sha: None, seed=0, report=print,
+            device="cpu",
+            card=dataset.card,
+            dataset=dataset,
+            cache_dir=cache,
+            resolve_weights=lambda uri, sha: None,
+            seed=0,
+            report=print,
             task=registry.get("dataset", dataset_name).spec.task,
         )
         model.setup(context)

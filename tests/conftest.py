@@ -31,7 +31,18 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = build / "src"
     shutil.copytree(FIXTURE_PLUGINS, source)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(source),
+        ],
         check=True,
         cwd=build,
     )

@@ -74,7 +74,9 @@ def test_output_is_the_blend_weighted_mean_of_the_tiles(geometry, tile_batch):
     counter = iter(range(10**6))
 
     def fn(t):
-        return torch.stack([torch.full(t["x"].shape[1:], float(next(counter)), dtype=torch.float64) for _ in range(t["x"].shape[0])])
+        return torch.stack(
+            [torch.full(t["x"].shape[1:], float(next(counter)), dtype=torch.float64) for _ in range(t["x"].shape[0])]
+        )
 
     out = tiled_apply(fn, {"x": torch.zeros(1, 1, height, width)}, tile=tile, overlap=overlap, tile_batch=tile_batch)
     index = torch.arange(len(plan), dtype=torch.float64)[:, None, None]

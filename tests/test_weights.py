@@ -59,7 +59,11 @@ def test_one_search_path_for_planner_resolver_and_self_training(tmp_path, monkey
     context = SimpleNamespace(resolve_weights=lambda uri, sha: None, cache_dir=cache)  # no resolver plugin
     self_training_finds = find_checkpoint("sub/x.safetensors", context, label="m", model="m")
     assert planner_sees == resolver_gives == self_training_finds == wanted
-    assert search_path("sub/x.safetensors", cache) == [Path("sub/x.safetensors"), wanted, cache / "sub" / "x.safetensors"]
+    assert search_path("sub/x.safetensors", cache) == [
+        Path("sub/x.safetensors"),
+        wanted,
+        cache / "sub" / "x.safetensors",
+    ]
     # a URL is looked up by its file name, where a download of it would be saved
     assert search_path("https://host/a/x.safetensors", cache) == [weights / "x.safetensors", cache / "x.safetensors"]
 

@@ -9,7 +9,8 @@ stays well under a second. Heavy imports happen inside the commands that need th
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import click
 

@@ -7,8 +7,9 @@ Import-light: click only; rich, the registry and everything heavier are imported
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import click
 

@@ -21,7 +21,6 @@ from fusionbench.errors import DataFormatError, DatasetUnavailable, FusionbenchE
 from .common import DATA_ROOT_HELP, console, registry
 
 
-
 def _parse_params(spec: Any, raw: tuple[str, ...]) -> dict[str, Any]:
     """``-p key=value`` options, coerced by the dataset's ParamSpecs."""
     params: dict[str, Any] = {}
@@ -31,7 +30,9 @@ def _parse_params(spec: Any, raw: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected key=value, got {item!r}", param_hint="-p/--param")
         if key not in spec.params:
             known = ", ".join(spec.params) or "none"
-            raise click.BadParameter(f"dataset {spec.name!r} has no parameter {key!r} (parameters: {known})", param_hint="-p/--param")
+            raise click.BadParameter(
+                f"dataset {spec.name!r} has no parameter {key!r} (parameters: {known})", param_hint="-p/--param"
+            )
         try:
             params[key] = spec.params[key].coerce(value)
         except ValueError as exc:
@@ -209,8 +210,17 @@ def info_cmd(name: str, data_root: str | None, raw_params: tuple[str, ...]) -> N
 @click.option("--limit", type=int, default=None, help="check at most this many items per split")
 @click.option("--data-root", type=click.Path(file_okay=False), help=DATA_ROOT_HELP)
 @click.option("-p", "--param", "raw_params", multiple=True, help="dataset parameter key=value (repeatable)")
-@click.option("--wald/--no-wald", default=True, help="pansharpening with gt: re-simulate ms from gt and report the error")
-def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: str | None, raw_params: tuple[str, ...], wald: bool) -> None:
+@click.option(
+    "--wald/--no-wald", default=True, help="pansharpening with gt: re-simulate ms from gt and report the error"
+)
+def check_cmd(
+    name: str,
+    splits: tuple[str, ...],
+    limit: int | None,
+    data_root: str | None,
+    raw_params: tuple[str, ...],
+    wald: bool,
+) -> None:
     """Read every item, validate it, and report counts, value ranges and the content hash."""
     from rich.table import Table
 
@@ -228,7 +238,16 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
     available = ds.available_splits() if hasattr(ds, "available_splits") else ("test",)
     todo = list(splits) or list(available)
     table = Table(title=f"check {spec.name}" + (" (SYNTHETIC)" if spec.synthetic else ""))
-    for column in ("split", "items", "shapes (first item)", "value range", "wald max err", "warnings", "seconds", "content sha256"):
+    for column in (
+        "split",
+        "items",
+        "shapes (first item)",
+        "value range",
+        "wald max err",
+        "warnings",
+        "seconds",
+        "content sha256",
+    ):
         table.add_column(column, overflow="fold")
     failures: list[str] = []
     for split in todo:
@@ -248,7 +267,12 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
                 if wald and spec.task == "pansharpening" and item.reference is not None and ds.card.mtf_gnyq:
                     from fusionbench.datasets.simulate import resimulation_error
 
-                    wald_err = max(wald_err, resimulation_error(item.reference, item.inputs["ms"], ds.card.mtf_gnyq, int(ds.card.ratio or 4)))
+                    wald_err = max(
+                        wald_err,
+                        resimulation_error(
+                            item.reference, item.inputs["ms"], ds.card.mtf_gnyq, int(ds.card.ratio or 4)
+                        ),
+                    )
                 count += 1
             digest = ds.content_sha256(split)
         except DatasetUnavailable as exc:
@@ -256,7 +280,9 @@ def check_cmd(name: str, splits: tuple[str, ...], limit: int | None, data_root: 
             continue
         except (DataFormatError, FusionbenchError, OSError, ValueError) as exc:
             failures.append(f"error: {spec.name} [{split}]: {exc}")
-            table.add_row(split, "[red]FAILED[/]", "", "", "", escape(str(exc)), f"{time.perf_counter() - start:.1f}", "")
+            table.add_row(
+                split, "[red]FAILED[/]", "", "", "", escape(str(exc)), f"{time.perf_counter() - start:.1f}", ""
+            )
             continue
         wald_cell = f"{wald_err:.3g}" if wald and spec.task == "pansharpening" and spec.protocol == "reduced" else "–"
         table.add_row(

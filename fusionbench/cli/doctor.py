@@ -40,7 +40,18 @@ def report(loaded: Any, results_dir: Path | None) -> Table:
     table.add_row("python", f"{sys.version.split()[0]} ({sys.executable})")
     table.add_row("platform", platform.platform())
     table.add_row("cpu cores", str(os.cpu_count()))
-    for dist in ("fusionbench", "torch", "numpy", "pandas", "pyarrow", "mlflow", "pluggy", "h5py", "pywavelets", "scipy"):
+    for dist in (
+        "fusionbench",
+        "torch",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "mlflow",
+        "pluggy",
+        "h5py",
+        "pywavelets",
+        "scipy",
+    ):
         table.add_row(dist, _version(dist))
     try:
         import torch
@@ -55,12 +66,18 @@ def report(loaded: Any, results_dir: Path | None) -> Table:
     tracking = os.environ.get("MLFLOW_TRACKING_URI") or "MLflow default (sqlite:///mlflow.db in the working directory)"
     table.add_row("mlflow store", tracking)
     results = settings.results_dir(results_dir)
-    writable = os.access(results if results.exists() else results.parent if results.parent.exists() else Path("."), os.W_OK)
-    table.add_row("results folder", f"{escape(str(results.resolve()))} ({'writable' if writable else '[red]not writable[/]'})")
+    writable = os.access(
+        results if results.exists() else results.parent if results.parent.exists() else Path("."), os.W_OK
+    )
+    table.add_row(
+        "results folder", f"{escape(str(results.resolve()))} ({'writable' if writable else '[red]not writable[/]'})"
+    )
     table.add_row("data root", escape(str(settings.data_root() or "not set (embedded synthetic datasets only)")))
     table.add_row("weights folder", escape(str(settings.weights_dir() or "not set")))
     for status in loaded.statuses:
-        state = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(status.state, f"[red]broken[/]: {escape(status.short_error)}")
+        state = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(
+            status.state, f"[red]broken[/]: {escape(status.short_error)}"
+        )
         table.add_row(f"plugin {escape(status.name)}", f"{escape(status.dist)} {escape(status.version)} {state}")
     for conflict in loaded.conflicts:
         table.add_row("[yellow]conflict[/]", escape(conflict.message()))

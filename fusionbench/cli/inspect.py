@@ -60,8 +60,15 @@ def plugins_list(ctx: click.Context, as_json: bool) -> None:
 
 @plugins.command("new")
 @click.argument("name")
-@click.option("--task", type=click.Choice(sorted(TASKS)), default="pansharpening", show_default=True, help="the task of the model")
-@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), help="where to write it (default: ./fusionbench-NAME)")
+@click.option(
+    "--task", type=click.Choice(sorted(TASKS)), default="pansharpening", show_default=True, help="the task of the model"
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="where to write it (default: ./fusionbench-NAME)",
+)
 def plugins_new(name: str, task: str, directory: Path | None) -> None:
     """Write a complete, installable plugin distribution for TASK: pyproject, a torch-free hook
     module, a model, a README, tests using the conformance kit and a GitHub Actions workflow."""

@@ -43,7 +43,9 @@ def leaderboard() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True)
 @results_option
 @click.pass_context
-def leaderboard_show(ctx: click.Context, suite_name: str | None, dataset: str | None, fmt: str, results_dir: Path | None) -> None:
+def leaderboard_show(
+    ctx: click.Context, suite_name: str | None, dataset: str | None, fmt: str, results_dir: Path | None
+) -> None:
     """Mean ± std per method, dataset and metric; best in bold, arrows show direction; published
     numbers of the same datasets below, in their own block (never ranked)."""
     from .render import print_leaderboard
@@ -51,7 +53,9 @@ def leaderboard_show(ctx: click.Context, suite_name: str | None, dataset: str | 
     out = console()
     reported = reported_for_cli(out, registry(ctx))
     results = settings.results_dir(results_dir)
-    if not print_leaderboard(out, results, suite_name, fmt=fmt, catalog=_catalog(ctx), dataset=dataset, reported=reported):
+    if not print_leaderboard(
+        out, results, suite_name, fmt=fmt, catalog=_catalog(ctx), dataset=dataset, reported=reported
+    ):
         where = f" for dataset {dataset!r}" if dataset else ""
         raise FusionbenchError(f"no results found{where}; run `fusionbench run --suite reduced-res` first")
 
@@ -105,7 +109,12 @@ def leaderboard_publish(
         click.echo(f"wrote {reported_csv}")
     if plots:
         written = write_plots(
-            read_scores(results, suite_name), results, suite_name, folder / f"{suite_name}-plots", catalog=catalog, methods=methods
+            read_scores(results, suite_name),
+            results,
+            suite_name,
+            folder / f"{suite_name}-plots",
+            catalog=catalog,
+            methods=methods,
         )
         click.echo(f"wrote {len(written)} plots to {folder / f'{suite_name}-plots'}")
 
@@ -116,7 +125,9 @@ def leaderboard_publish(
 @methods_option
 @results_option
 @click.pass_context
-def leaderboard_plots(ctx: click.Context, suite_name: str, folder: Path, methods: tuple[str, ...], results_dir: Path | None) -> None:
+def leaderboard_plots(
+    ctx: click.Context, suite_name: str, folder: Path, methods: tuple[str, ...], results_dir: Path | None
+) -> None:
     """Quality-vs-time and quality-vs-steps charts, and comparison panels with error maps."""
     from fusionbench.results.reader import read_scores
     from fusionbench.results.render.plots import write_plots

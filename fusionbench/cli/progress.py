@@ -107,6 +107,8 @@ class RichListener:
         self._count_done(record.run_key)
         status = record.status
         colour = "green" if status == "ok" else "red"
-        self.progress.console.print(f"[{colour}]{status:>8}[/] {escape(record.label)}  {record.outcome.wall_s:.1f} s", soft_wrap=True)
+        self.progress.console.print(
+            f"[{colour}]{status:>8}[/] {escape(record.label)}  {record.outcome.wall_s:.1f} s", soft_wrap=True
+        )
         if status != "ok":
             self.failures.append(record)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -27,7 +27,10 @@ def plugins_table(registry: Registry) -> Table:
         table.add_column(column)
     for status in registry.statuses:
         if status.state == "ok":
-            detail = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in status.components.items()) or "(observers only)"
+            detail = (
+                "; ".join(f"{kind}: {', '.join(names)}" for kind, names in status.components.items())
+                or "(observers only)"
+            )
             state = "[green]ok[/]"
         elif status.state == "disabled":
             detail, state = "disabled by configuration", "[dim]disabled[/]"
@@ -51,7 +54,17 @@ def _spec_summary(spec: Any) -> dict[str, Any]:
     return row
 
 
-_TABLE_COLUMNS = ("name", "version", "tasks", "protocol", "direction", "reference", "synthetic", "plugin", "description")
+_TABLE_COLUMNS = (
+    "name",
+    "version",
+    "tasks",
+    "protocol",
+    "direction",
+    "reference",
+    "synthetic",
+    "plugin",
+    "description",
+)
 
 
 def component_rows(entries: Iterable[Registered]) -> list[dict[str, Any]]:
@@ -98,14 +111,18 @@ def info_panel(entry: Registered, registry: Registry) -> Panel:
     if getattr(spec, "entries", None):
         for suite_entry in spec.entries:
             metrics = ", ".join(m.name for m in suite_entry.metrics)
-            lines.append(f"entry: {suite_entry.task}/{suite_entry.protocol} datasets={list(suite_entry.datasets)} metrics: {metrics}")
+            lines.append(
+                f"entry: {suite_entry.task}/{suite_entry.protocol} datasets={list(suite_entry.datasets)} metrics: {metrics}"
+            )
     for key in ("citation", "url", "license", "reference_impl"):
         if getattr(spec, key, ""):
             lines.append(f"{key}: {getattr(spec, key)}")
     if spec.kind in ("model", "dataset", "metric"):
         suites = _suites_using(entry, registry)
         lines.append(f"in suites: {', '.join(suites) or 'none'}")
-    body = Text.assemble((str(spec.kind), "bold"), f" {spec.name}  version {getattr(spec, 'version', '')}\n", "\n".join(lines))
+    body = Text.assemble(
+        (str(spec.kind), "bold"), f" {spec.name}  version {getattr(spec, 'version', '')}\n", "\n".join(lines)
+    )
     return Panel(body, title=Text(str(spec.name)), expand=False)
 
 
@@ -131,7 +148,13 @@ def plan_table(plan: Plan, pending_keys: set[str]) -> Table:
         table.add_column(column, overflow="fold", no_wrap=not wraps, min_width=16 if wraps else None)
     for run in plan.runs:
         state = "[yellow]pending[/]" if run.run_key in pending_keys else "[green]done[/]"
-        cells = (run.model.label, run.sampler.label if run.sampler else "-", run.dataset.name, str(run.seed), run.run_key[:12])
+        cells = (
+            run.model.label,
+            run.sampler.label if run.sampler else "-",
+            run.dataset.name,
+            str(run.seed),
+            run.run_key[:12],
+        )
         table.add_row(*(escape(c) for c in cells), state)
     return table
 
@@ -234,7 +257,9 @@ def print_leaderboard(
                 for table in rich_board_tables(grid, suite_name, console.width):
                     console.print(table)
                 _print_reported(console, grid.dataset, reported, in_suite, fmt)
-            flags = f"; {FLAG_MARK} = shown, not ranked (reason below the table)" if any(g.has_notes for g in grids) else ""
+            flags = (
+                f"; {FLAG_MARK} = shown, not ranked (reason below the table)" if any(g.has_notes for g in grids) else ""
+            )
             console.print(f"[dim]{escape(RANK_NOTE)}{flags}[/]")
         else:
             text = board_text(board, suite_name, fmt, reported, in_suite)
@@ -244,7 +269,15 @@ def print_leaderboard(
 
 def _print_reported(console: Console, dataset: str, reported: Sequence[Any], scores: Any, fmt: str) -> bool:
     """The published-numbers block of one dataset (and its gaps), as rich tables or Markdown."""
-    from ..results.render.reported import GAP_TITLE, TITLE, gap_grid, gap_table, reported_grid, reported_markdown, sources
+    from ..results.render.reported import (
+        GAP_TITLE,
+        TITLE,
+        gap_grid,
+        gap_table,
+        reported_grid,
+        reported_markdown,
+        sources,
+    )
     from ..results.reported import for_dataset
 
     rows = for_dataset(reported, dataset)
@@ -254,7 +287,10 @@ def _print_reported(console: Console, dataset: str, reported: Sequence[Any], sco
     if fmt != "table":
         console.print(reported_markdown(dataset, rows, gaps), markup=False, highlight=False, soft_wrap=True, end="")
         return True
-    for title, (header, body) in ((f"{dataset}: {TITLE}", reported_grid(rows)), (f"{dataset}: {GAP_TITLE}", gap_grid(gaps))):
+    for title, (header, body) in (
+        (f"{dataset}: {TITLE}", reported_grid(rows)),
+        (f"{dataset}: {GAP_TITLE}", gap_grid(gaps)),
+    ):
         if not body:
             continue
         table = Table(title=escape(title), title_style="italic", title_justify="left")
@@ -308,7 +344,12 @@ def rich_board_tables(grid: Grid, suite: str, width: int) -> list[Any]:
         for index in indexes:
             table.add_column(grid.metric_headers[index], justify="right", no_wrap=True)
         for row in grid.rows:
-            cells = [Text(row.cells[i].text, style="bold" if row.cells[i].best else ("yellow" if row.cells[i].flagged else "")) for i in indexes]
+            cells = [
+                Text(
+                    row.cells[i].text, style="bold" if row.cells[i].best else ("yellow" if row.cells[i].flagged else "")
+                )
+                for i in indexes
+            ]
             table.add_row(row.position, Text(row.display_name), row.n_images, *cells)
         tables.append(table)
     for row in grid.rows:

@@ -11,10 +11,10 @@ import fnmatch
 import math
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -71,7 +71,12 @@ class RunArgs:
 
 @click.command()
 @click.option("--suite", "suite_name", required=True, help="suite to run (see `fusionbench list suites`)")
-@click.option("--models", "-m", multiple=True, help="models to run: NAME, NAME[k=v,...] or a pattern; repeatable or comma-separated")
+@click.option(
+    "--models",
+    "-m",
+    multiple=True,
+    help="models to run: NAME, NAME[k=v,...] or a pattern; repeatable or comma-separated",
+)
 @click.option("--datasets", "-d", multiple=True, help="datasets to run (names or patterns)")
 @click.option(
     "--samplers",
@@ -85,7 +90,13 @@ class RunArgs:
 @click.option("--devices", help="GPU ids for the local executor, e.g. 0,1 (default: all visible)")
 @click.option("--workers", type=int, help="CPU worker processes when there is no GPU (default: CPU count)")
 @click.option("--timeout", "timeout_s", type=float, help="per-run time limit in seconds (local executor)")
-@click.option("--retries", type=int, default=1, show_default=True, help="re-attempts of runs whose worker crashed (not of model errors)")
+@click.option(
+    "--retries",
+    type=int,
+    default=1,
+    show_default=True,
+    help="re-attempts of runs whose worker crashed (not of model errors)",
+)
 @click.option("--force", is_flag=True, help="redo runs that already finished")
 @click.option("--plan", "plan_only", is_flag=True, help="print the run matrix (done / pending / skipped) and exit")
 @results_option
@@ -105,7 +116,11 @@ class RunArgs:
     help="pansharpening/MHIF: one .h5 stack per run, or one .mat per item (key 'sr', H×W×C) like the toolbox",
 )
 @click.option("--save-outputs-tif", is_flag=True, help="IVF/MIF: a float32 .tif beside each 8-bit PNG")
-@click.option("--allow-download", is_flag=True, help="download missing checkpoints the planned models declare (as `fusionbench weights fetch`)")
+@click.option(
+    "--allow-download",
+    is_flag=True,
+    help="download missing checkpoints the planned models declare (as `fusionbench weights fetch`)",
+)
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
     """Run a suite: every compatible model on every dataset, scored with the suite's metrics."""
@@ -187,11 +202,15 @@ def parse_seeds(text: str | None) -> list[int] | None:
     seeds = []
     for part in parts:
         if not part:
-            raise OptionError(f"--seeds {text!r}: empty seed between commas; expected comma-separated integers such as 0,1,2")
+            raise OptionError(
+                f"--seeds {text!r}: empty seed between commas; expected comma-separated integers such as 0,1,2"
+            )
         try:
             seed = int(part)
         except ValueError:
-            raise OptionError(f"--seeds: {part!r} is not an integer; expected comma-separated integers such as 0,1,2") from None
+            raise OptionError(
+                f"--seeds: {part!r} is not an integer; expected comma-separated integers such as 0,1,2"
+            ) from None
         if not 0 <= seed <= MAX_SEED:
             raise OptionError(f"--seeds: {seed} is out of range; seeds are integers from 0 to {MAX_SEED}")
         seeds.append(seed)
@@ -212,9 +231,15 @@ def check_options(args: RunArgs) -> None:
         raise OptionError(f"--retries must be 0 or more, got {args.retries}")
     if args.timeout_s is not None and not (math.isfinite(args.timeout_s) and args.timeout_s > 0):
         raise OptionError(f"--timeout must be a positive number of seconds, got {args.timeout_s:g}")
-    for option, values in (("-m/--models", args.models), ("-d/--datasets", args.datasets), ("-s/--samplers", args.samplers)):
+    for option, values in (
+        ("-m/--models", args.models),
+        ("-d/--datasets", args.datasets),
+        ("-s/--samplers", args.samplers),
+    ):
         if values and not split_selection(values):
-            raise OptionError(f"{option}: empty selection {', '.join(repr(v) for v in values)}; name at least one, or leave the option out")
+            raise OptionError(
+                f"{option}: empty selection {', '.join(repr(v) for v in values)}; name at least one, or leave the option out"
+            )
     if args.devices is not None and not [d for d in args.devices.split(",") if d.strip()]:
         raise OptionError(f"--devices: no device given ({args.devices!r}); expected GPU ids such as 0,1, or cpu")
     parse_seeds(args.seeds)
@@ -252,7 +277,9 @@ def _download_missing(loaded: Any, plan: Any, args: RunArgs, out: Any) -> int:
     from .weights import fetch_declared
 
     lookups = dict.fromkeys(run.model.lookup for run in plan.runs)
-    return fetch_declared([loaded.get("model", name) for name in lookups], download_dir(args.results_dir), out, only_missing=True)
+    return fetch_declared(
+        [loaded.get("model", name) for name in lookups], download_dir(args.results_dir), out, only_missing=True
+    )
 
 
 def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list[Any]]:
@@ -278,7 +305,9 @@ def _execute(loaded: Any, plan: Any, args: RunArgs, out: Any) -> tuple[Any, list
             summary = run_plan(loaded, plan, options, listener.as_listener())
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
-        out.print(f"[red]{'terminated' if terminated else 'interrupted'}[/]: finished runs are saved; rerun the same command to resume")
+        out.print(
+            f"[red]{'terminated' if terminated else 'interrupted'}[/]: finished runs are saved; rerun the same command to resume"
+        )
         sys.exit(128 + signal.SIGTERM if terminated else 130)
     return summary, listener.failures
 

@@ -22,10 +22,14 @@ from .common import console, data_root_option, print_registry_problems, registry
 
 @click.command()
 @click.option("--suite", "suite_name", required=True, help="suite whose metrics score the outputs, e.g. reduced-res")
-@click.option("--dataset", "dataset", required=True, help="the dataset the outputs were fused from: NAME or NAME[k=v,...]")
+@click.option(
+    "--dataset", "dataset", required=True, help="the dataset the outputs were fused from: NAME or NAME[k=v,...]"
+)
 @click.option("--name", "name", required=True, help='method label in leaderboards, e.g. "MyNet (ours)"')
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--key", help="variable holding the fused image in .mat/.h5 files (default: fused, sr, output, ... or the only one)")
+@click.option(
+    "--key", help="variable holding the fused image in .mat/.h5 files (default: fused, sr, output, ... or the only one)"
+)
 @click.option("--scale", type=float, help="multiply the stored values by this, e.g. 2047 for outputs saved as DN/2047")
 @click.option("--glob", "glob", help="only files matching this pattern; its '*' is the item id, e.g. '*_GFF.jpg'")
 @click.option("--max-items", type=int, help="score only the first N items of the dataset (as `run --max-items`)")
@@ -34,8 +38,21 @@ from .common import console, data_root_option, print_registry_problems, registry
 @data_root_option
 @click.option("--no-mlflow", is_flag=True, help="do not log to MLflow")
 @click.pass_context
-def score(ctx: click.Context, suite_name: str, dataset: str, name: str, path: Path, key: str | None, scale: float | None,
-          glob: str | None, max_items: int | None, force: bool, results_dir: Path | None, data_root: Path | None, no_mlflow: bool) -> None:
+def score(
+    ctx: click.Context,
+    suite_name: str,
+    dataset: str,
+    name: str,
+    path: Path,
+    key: str | None,
+    scale: float | None,
+    glob: str | None,
+    max_items: int | None,
+    force: bool,
+    results_dir: Path | None,
+    data_root: Path | None,
+    no_mlflow: bool,
+) -> None:
     """Score saved outputs (a folder of per-item files or one stack) on a dataset of a suite.
 
     \b
@@ -53,7 +70,14 @@ def score(ctx: click.Context, suite_name: str, dataset: str, name: str, path: Pa
     print_registry_problems(out, loaded)
     results = settings.results_dir(results_dir)
     request = ScoreRequest(
-        suite=suite_name, dataset=dataset, name=name, path=path, key=key, scale=scale, glob=glob, data_root=settings.data_root(data_root),
+        suite=suite_name,
+        dataset=dataset,
+        name=name,
+        path=path,
+        key=key,
+        scale=scale,
+        glob=glob,
+        data_root=settings.data_root(data_root),
         max_items=max_items,
     )
     prepared = prepare_score(loaded, request)
@@ -66,14 +90,22 @@ def score(ctx: click.Context, suite_name: str, dataset: str, name: str, path: Pa
         out.print(f"already scored (run {run.run_key}); --force scores again as a new attempt")
     records: list[Any] = []
     options = RunOptions(results_dir=results, executor="outputs", force=force, argv=tuple(sys.argv))
-    summary = run_plan(loaded, prepared.plan, options, Listener(on_record=records.append), executor=OutputsExecutor(loaded, prepared))
+    summary = run_plan(
+        loaded, prepared.plan, options, Listener(on_record=records.append), executor=OutputsExecutor(loaded, prepared)
+    )
     for error in summary.observer_errors:
         out.print(f"[yellow]plugin hook error:[/] {escape(error)}")
     for record in records:
         if record.outcome.status != "ok":
-            out.print(f"[red]{record.outcome.status}[/] {escape(record.label)}: {escape(record.outcome.error_type or '')}: "
-                      f"{escape(record.outcome.error_message or '')}")
+            out.print(
+                f"[red]{record.outcome.status}[/] {escape(record.label)}: {escape(record.outcome.error_type or '')}: "
+                f"{escape(record.outcome.error_message or '')}"
+            )
             sys.exit(1)
-        out.print(f"scored {record.outcome.n_images_scored} items as [bold]{escape(name)}[/] (scored from outputs), "
-                  f"run {run.run_key} -> {escape(str(results))}")
-    print_leaderboard(out, results, suite_name, fmt="table", dataset=run.dataset.name, reported=reported_for_cli(out, loaded))
+        out.print(
+            f"scored {record.outcome.n_images_scored} items as [bold]{escape(name)}[/] (scored from outputs), "
+            f"run {run.run_key} -> {escape(str(results))}"
+        )
+    print_leaderboard(
+        out, results, suite_name, fmt="table", dataset=run.dataset.name, reported=reported_for_cli(out, loaded)
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
 import click
 
 from fusionbench import settings
@@ -20,7 +21,9 @@ from .common import data_root_option
 @click.command("train")
 @click.argument("model")
 @click.option("--preset", help="the model's preset (e.g. tiny, paper, release)")
-@click.option("--dataset", "-d", "dataset_name", required=True, help="dataset to train on (see `fusionbench list datasets`)")
+@click.option(
+    "--dataset", "-d", "dataset_name", required=True, help="dataset to train on (see `fusionbench list datasets`)"
+)
 @click.option("--split", default="train", show_default=True, help="split to train on")
 @click.option("--param", "-p", "params", multiple=True, help="other model parameter KEY=VALUE (repeatable)")
 @click.option("--iterations", type=int, help="override the preset's number of iterations")
@@ -29,7 +32,12 @@ from .common import data_root_option
 @click.option("--checkpoint-every", type=int, help="save a resumable checkpoint every N iterations")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="checkpoint folder (default: ./fusionbench-checkpoints/MODEL-PRESET-DATASET-sSEED)")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="checkpoint folder (default: ./fusionbench-checkpoints/MODEL-PRESET-DATASET-sSEED)",
+)
 @click.option("--resume/--no-resume", default=True, show_default=True, help="continue from a checkpoint in --out")
 @data_root_option
 @click.option("--no-mlflow", is_flag=True, help="do not log the loss curve to MLflow")
@@ -56,8 +64,8 @@ def train(
 ) -> None:
     """Train MODEL on a dataset's train split and write a checkpoint (safetensors + JSON config)."""
 
-    from fusionbench.lazy import build
     from fusionbench.engine.planner import resolve_params
+    from fusionbench.lazy import build
     from fusionbench.registry import load_registry
 
     registry = ctx.find_root().meta.get("fusionbench.registry") or load_registry()
@@ -79,9 +87,20 @@ def train(
     dataset = build(dataset_entry.spec, root=root)
 
     device = device or _default_device()
-    label = "-".join(filter(None, [entry.spec.name, str(resolved.get("preset") or ""), dataset_entry.spec.name, f"s{seed}"]))
+    label = "-".join(
+        filter(None, [entry.spec.name, str(resolved.get("preset") or ""), dataset_entry.spec.name, f"s{seed}"])
+    )
     out_dir = out_dir or Path("fusionbench-checkpoints") / label
-    overrides = {k: v for k, v in {"iterations": iterations, "batch_size": batch_size, "lr": lr, "checkpoint_every": checkpoint_every}.items() if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "iterations": iterations,
+            "batch_size": batch_size,
+            "lr": lr,
+            "checkpoint_every": checkpoint_every,
+        }.items()
+        if v is not None
+    }
 
     from fusionbench.training.api import TrainRequest
 
@@ -91,7 +110,11 @@ def train(
 
         logger = MlflowTrainingLogger(
             run_name=label,
-            tags={"fusionbench.model": entry.spec.name, "fusionbench.dataset": dataset_entry.spec.name, "fusionbench.preset": str(resolved.get("preset", ""))},
+            tags={
+                "fusionbench.model": entry.spec.name,
+                "fusionbench.dataset": dataset_entry.spec.name,
+                "fusionbench.preset": str(resolved.get("preset", "")),
+            },
         )
     request = TrainRequest(
         dataset=dataset,
@@ -110,7 +133,9 @@ def train(
     loss = f"{result.final_loss:.5f}" if result.final_loss is not None else "n/a"
     click.echo(f"trained {label}: {result.steps} iterations in {result.wall_s:.1f}s, final loss {loss}")
     click.echo(f"checkpoint: {result.checkpoint}")
-    param_text = ",".join([*(f"{k}={v}" for k, v in given.items() if k != "checkpoint"), f"checkpoint={result.checkpoint}"])
+    param_text = ",".join(
+        [*(f"{k}={v}" for k, v in given.items() if k != "checkpoint"), f"checkpoint={result.checkpoint}"]
+    )
     click.echo(f"evaluate:   fusionbench run --suite <suite> -m '{entry.spec.name}[{param_text}]'")
 
 

@@ -44,7 +44,9 @@ def weights_list(ctx: click.Context, results_dir: Path | None) -> None:
                 escape(Path(ref.uri).name),
                 escape(ref.uri if is_url(ref.uri) else "(not downloadable)"),
                 escape(f"{sha[:12]}… ({origin})" if sha else origin),
-                escape(str(found)) if found else ("[yellow]missing[/]" if is_url(ref.uri) else "not on the search path"),
+                escape(str(found))
+                if found
+                else ("[yellow]missing[/]" if is_url(ref.uri) else "not on the search path"),
             )
     console().print(table)
 
@@ -78,18 +80,29 @@ def fetch_declared(entries: Iterable[Any], target: Path, out: Any, only_missing:
             label = f"{entry.name}: {Path(ref.uri).name}"
             found = locate(ref.uri, target)
             if not is_url(ref.uri):
-                where = str(found) if found else f"missing, not downloadable ({ref.description or 'see the model docs'})"
+                where = (
+                    str(found) if found else f"missing, not downloadable ({ref.description or 'see the model docs'})"
+                )
                 out.print(f"{escape(label)}: {escape(where)}", soft_wrap=True, highlight=False)
                 continue
             if only_missing and found is not None:
                 continue
-            with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=out, transient=True) as bar:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=out,
+                transient=True,
+            ) as bar:
                 task = bar.add_task(escape(label), total=None)
                 result = fetch(
                     ref,
                     target,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
-                    report=lambda message: out.print(f"[yellow]note:[/] {escape(message)}", soft_wrap=True, highlight=False),
+                    report=lambda message: out.print(
+                        f"[yellow]note:[/] {escape(message)}", soft_wrap=True, highlight=False
+                    ),
                 )
             verb = "downloaded" if result.downloaded else "already here"
             downloaded += result.downloaded

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fusionbench import hookimpl
-from fusionbench.specs import ExecutorSpec
 from fusionbench.components.suites import DEFAULT_SUITES
+from fusionbench.specs import ExecutorSpec
 
 
 @hookimpl

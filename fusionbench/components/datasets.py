@@ -8,13 +8,11 @@ so h5py, scipy, PIL and torch are imported only when a dataset is opened.
 
 from __future__ import annotations
 
-
 from fusionbench import DataCard, DatasetSpec, ParamSpec, hookimpl
-
-from fusionbench.specs import frozen_mapping
 from fusionbench.datasets.cards import card_for_entry, synthetic_card
 from fusionbench.datasets.catalog import CATALOG, CatalogEntry
 from fusionbench.datasets.synthetic_catalog import GENERATOR_VERSION, SYNTHETIC, SyntheticConfig
+from fusionbench.specs import frozen_mapping
 
 READER_VERSION = "1"
 """Bump when a reader changes what it hands out for the same files (it goes into run keys)."""
@@ -88,7 +86,9 @@ def _custom_specs() -> list[DatasetSpec]:
                         "path": _path_param("my/test_wv3_multiExm1.h5"),
                         "sensor": ParamSpec("WV3", "str", help=SENSOR_HELP),
                         "scale": ParamSpec(
-                            1.0, "float", help="multiply the stored values by this, e.g. 2047 for a file normalised to [0, 1]; 1 = as stored"
+                            1.0,
+                            "float",
+                            help="multiply the stored values by this, e.g. 2047 for a file normalised to [0, 1]; 1 = as stored",
                         ),
                     }
                 ),
@@ -98,15 +98,27 @@ def _custom_specs() -> list[DatasetSpec]:
         scene_params: dict[str, ParamSpec] = {
             "path": _path_param("scenes/ or NY1_WV3_FR.mat"),
             "sensor": ParamSpec("auto", "str", help=SENSOR_HELP + "; auto reads the file's 'sensor' variable"),
-            "max_value": ParamSpec(0.0, "float", help="data range when the sensor table's is wrong (e.g. 1023 for Pléiades DN); 0 = sensor table"),
-            "scale": ParamSpec("auto", "str", help="multiply stored values by this; auto: ×max_value when data are in [0, 1]"),
+            "max_value": ParamSpec(
+                0.0,
+                "float",
+                help="data range when the sensor table's is wrong (e.g. 1023 for Pléiades DN); 0 = sensor table",
+            ),
+            "scale": ParamSpec(
+                "auto", "str", help="multiply stored values by this; auto: ×max_value when data are in [0, 1]"
+            ),
         }
         if protocol == "reduced":
             scene_params["simulate"] = ParamSpec(
-                "auto", "str", choices=("auto", "always", "never"), help="Wald-simulate reduced data: auto = when a scene has no gt"
+                "auto",
+                "str",
+                choices=("auto", "always", "never"),
+                help="Wald-simulate reduced data: auto = when a scene has no gt",
             )
             scene_params["pan_mode"] = ParamSpec(
-                "imresize", "str", choices=("imresize", "mtf"), help="PAN degradation: toolbox bicubic imresize, or MTF-matched PAN filter"
+                "imresize",
+                "str",
+                choices=("imresize", "mtf"),
+                help="PAN degradation: toolbox bicubic imresize, or MTF-matched PAN filter",
             )
         out.append(
             DatasetSpec(
@@ -133,7 +145,9 @@ def _custom_specs() -> list[DatasetSpec]:
                 protocol="none",
                 factory=f"fusionbench.datasets.pairs:open_custom_{task}",
                 card=DataCard(sensor=f"custom-pairs-{task}", max_value=255.0),
-                params=frozen_mapping({a: _path_param(example), b: _path_param(example.replace(a.upper() if task == 'mif' else a, b))}),
+                params=frozen_mapping(
+                    {a: _path_param(example), b: _path_param(example.replace(a.upper() if task == "mif" else a, b))}
+                ),
                 description=f"your own {task.upper()} pairs: folders {a}/ and {b}/ with matching file names",
             )
         )

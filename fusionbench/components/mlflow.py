@@ -102,7 +102,7 @@ def _store_lock(uri: str) -> Any:
     prefix = "sqlite:///"
     if not uri.startswith(prefix) or uri == prefix + ":memory:":
         return contextlib.nullcontext()
-    database = Path(uri[len(prefix):].split("?", 1)[0])
+    database = Path(uri[len(prefix) :].split("?", 1)[0])
     return locked(database.with_name(database.name + ".lock"))
 
 
@@ -142,7 +142,8 @@ def _create_experiment(client: Any, uri: str, name: str) -> str:
 
         with sqlite3.connect(database) as connection:
             connection.execute(
-                "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", (f"mlruns/{experiment_id}", int(experiment_id))
+                "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?",
+                (f"mlruns/{experiment_id}", int(experiment_id)),
             )
     return experiment_id
 
@@ -171,7 +172,8 @@ def mark_stale_sessions(client: Any, experiment_id: str) -> list[str]:
         if tags.get(HOST_TAG) != host or not tags.get(PID_TAG, "").isdigit() or _alive(int(tags[PID_TAG])):
             continue
         children = client.search_runs(
-            [experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.mlflow.parentRunId = '{parent.info.run_id}'"
+            [experiment_id],
+            filter_string=f"attributes.status = 'RUNNING' and tags.mlflow.parentRunId = '{parent.info.run_id}'",
         )
         for run in [*children, parent]:
             client.set_tag(run.info.run_id, "fusionbench.status", "killed (process gone; marked by a later session)")
@@ -263,7 +265,11 @@ def fusionbench_run_finished(run: Any, record: Any, scores_path: Path | None, se
         client.log_artifact(run_id, str(scores_path), artifact_path="scores")
     _log_previews(client, run_id, session, run)
     if record.outcome.error_message:
-        client.log_text(run_id, f"{record.outcome.error_type}: {record.outcome.error_message}\n\n{record.outcome.traceback}", "error.txt")
+        client.log_text(
+            run_id,
+            f"{record.outcome.error_type}: {record.outcome.error_message}\n\n{record.outcome.traceback}",
+            "error.txt",
+        )
     client.set_terminated(run_id, status="FINISHED" if record.status == "ok" else "FAILED")
 
 

@@ -43,7 +43,9 @@ def fusionbench_register_samplers():
             params={
                 "steps": ParamSpec(100, "int", help=_STEPS_HELP),
                 "respacing": _RESPACING,
-                "variance": ParamSpec("small", "str", choices=("small", "large"), help="posterior variance (small) or beta (large)"),
+                "variance": ParamSpec(
+                    "small", "str", choices=("small", "large"), help="posterior variance (small) or beta (large)"
+                ),
             },
             description="DDPM ancestral sampling on the (respaced) posterior",
             citation="Ho, Jain, Abbeel. Denoising Diffusion Probabilistic Models. NeurIPS 2020",

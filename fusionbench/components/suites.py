@@ -45,9 +45,7 @@ MHIF = SuiteSpec(
     name="mhif",
     version="1",
     description="Multispectral/hyperspectral fusion (CAVE, Harvard): PSNR, SAM, ERGAS, SSIM",
-    entries=(
-        SuiteEntry(task="mhif", protocol="reduced", metrics=_metrics("psnr", "sam", "ergas", "ssim", dim_cut=0)),
-    ),
+    entries=(SuiteEntry(task="mhif", protocol="reduced", metrics=_metrics("psnr", "sam", "ergas", "ssim", dim_cut=0)),),
 )
 
 _FUSION_METRICS = ("en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf")

@@ -10,8 +10,9 @@ methods: :meth:`available_splits`, :meth:`n_items`, :meth:`_load` and :meth:`con
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import DatasetUnavailable, UnknownComponentError
 from ..protocols import FusionItem

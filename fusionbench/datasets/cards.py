@@ -6,7 +6,8 @@ repeats a GNyq value. This module imports no numpy/h5py/torch, so the plugin may
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..sensors import get_sensor
 from ..specs import DataCard, frozen_mapping
@@ -55,5 +56,7 @@ def synthetic_card(config: SyntheticConfig, options: Mapping[str, Any] | None = 
         return pansharpening_card(config.sensor, config.bands, extra)
     if config.task == "mhif":
         extra["lr_degradation"] = f"MTF-matched Gaussian, GNyq {HSI_GNYQ}, decimation phase ratio//2"
-        return DataCard(sensor=config.sensor, ratio=config.ratio, bands=config.bands, max_value=1.0, extra=frozen_mapping(extra))
+        return DataCard(
+            sensor=config.sensor, ratio=config.ratio, bands=config.bands, max_value=1.0, extra=frozen_mapping(extra)
+        )
     return DataCard(sensor=config.sensor, max_value=255.0, extra=frozen_mapping(extra))

@@ -19,9 +19,9 @@ An unpacked PanCollection download also works as is: ``pancollection/**/<file na
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 PAIR_READER = "fusionbench.datasets.pairs"
 PANCOLLECTION_READER = "fusionbench.datasets.pancollection"
@@ -211,7 +211,9 @@ def _hsi_entries() -> list[CatalogEntry]:
             "Harvard 31-band HSI (420–720 nm), ×4; values in [0, 1]",
         ),
     ):
-        patterns = {split: tuple(p for stem in stems for p in _hsi_patterns(folder, stem)) for split, stems in files.items()}
+        patterns = {
+            split: tuple(p for stem in stems for p in _hsi_patterns(folder, stem)) for split, stems in files.items()
+        }
         out.append(
             CatalogEntry(
                 name=name,

@@ -9,7 +9,7 @@ legitimately overshoots it a little. Values far *below zero* are an error (see
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -44,8 +44,7 @@ def require_chw(arr: np.ndarray, field: str, source: str, channels: int | None =
         if arr.shape[-1] == channels:
             hint = " (it looks channel-last, H×W×C; readers must return channel-first arrays)"
         raise DataFormatError(
-            f"{source}: field {field!r} has {arr.shape[0]} channel(s) (shape {arr.shape}); "
-            f"expected {channels}{hint}"
+            f"{source}: field {field!r} has {arr.shape[0]} channel(s) (shape {arr.shape}); expected {channels}{hint}"
         )
 
 

@@ -10,9 +10,10 @@ worker processes.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,9 +56,7 @@ class H5Stack:
             except FileNotFoundError:
                 raise DataFormatError(f"{self.path}: file not found") from None
             except OSError as exc:
-                raise DataFormatError(
-                    f"{self.path}: not a readable HDF5 file (truncated or corrupt?): {exc}"
-                ) from None
+                raise DataFormatError(f"{self.path}: not a readable HDF5 file (truncated or corrupt?): {exc}") from None
             self._pid = os.getpid()
         return self._handle
 
@@ -82,9 +81,7 @@ class H5Stack:
             _require_real_numbers(obj, key, self.path)
             shape = tuple(int(s) for s in obj.shape)
             if len(shape) != 4:
-                raise DataFormatError(
-                    f"{self.path}: dataset {key!r} has shape {shape}; expected 4 dimensions N×C×H×W"
-                )
+                raise DataFormatError(f"{self.path}: dataset {key!r} has shape {shape}; expected 4 dimensions N×C×H×W")
             if f.channels is not None and shape[1] != f.channels:
                 raise DataFormatError(f"{self.path}: dataset {key!r} {_axis_diagnosis(shape, f.channels)}")
             if 0 in shape[1:]:

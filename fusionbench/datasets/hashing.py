@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 FULL_HASH_LIMIT = 512 * 1024 * 1024
 SAMPLE_CHUNKS = 256

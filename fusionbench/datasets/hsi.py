@@ -17,8 +17,8 @@ from .builders import index_ids, mhif_item
 from .catalog import CatalogEntry
 from .h5stack import H5Stack, StackField
 from .hashing import files_sha256
-from .located import EntryOpeners, LocatedDataset
 from .locate import find_file
+from .located import EntryOpeners, LocatedDataset
 
 
 def stack_fields(bands: int | None) -> tuple[StackField, ...]:

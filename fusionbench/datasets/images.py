@@ -25,7 +25,11 @@ from ..errors import DataFormatError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 COLOUR_DELTA = 128.0
-COLOUR_INFO = {"space": "YCrCb, OpenCV full range (Y = 0.299R + 0.587G + 0.114B)", "delta": COLOUR_DELTA, "cbcr_order": "Cb, Cr"}
+COLOUR_INFO = {
+    "space": "YCrCb, OpenCV full range (Y = 0.299R + 0.587G + 0.114B)",
+    "delta": COLOUR_DELTA,
+    "cbcr_order": "Cb, Cr",
+}
 
 
 EIGHT_BIT_MODES = frozenset(

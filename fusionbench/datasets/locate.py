@@ -9,8 +9,8 @@ sorted, so the same tree always resolves to the same files.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from .paths import ENV_VAR
 
@@ -51,7 +51,7 @@ def _match(base: Path, parts: Sequence[str], depth: int) -> Iterable[Path]:
     low = head.lower()
     for child in _children(base):
         name = child.name.lower()
-        if (fnmatch.fnmatchcase(name, low) if wildcard else name == low):
+        if fnmatch.fnmatchcase(name, low) if wildcard else name == low:
             yield from _match(child, rest, depth)
 
 

@@ -8,14 +8,15 @@ makes that work — attribute access by catalog name returns the opener bound to
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import DatasetUnavailable
 from ..specs import DataCard
 from .base import FusionDatasetBase
-from .catalog import CatalogEntry, get_entry
 from .cards import card_for_entry
+from .catalog import CatalogEntry, get_entry
 from .locate import missing_message
 from .paths import resolve_data_root
 

@@ -8,8 +8,9 @@ h5py as ``C×W×H``), as MATLAB's ``h5read`` returns them transposed).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,9 @@ def _load_v73(path: Path, names: list[str] | None) -> dict[str, Any]:
                     continue  # structs and objects are not used by the image formats we read
                 out[key] = _clean_v73(obj)
     except OSError as exc:
-        raise DataFormatError(f"{path}: not a readable MATLAB v7.3 (HDF5) file (truncated or corrupt?): {exc}") from None
+        raise DataFormatError(
+            f"{path}: not a readable MATLAB v7.3 (HDF5) file (truncated or corrupt?): {exc}"
+        ) from None
     return out
 
 

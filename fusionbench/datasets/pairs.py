@@ -23,8 +23,8 @@ from .builders import pair_item
 from .catalog import CatalogEntry
 from .hashing import files_sha256
 from .images import COLOUR_INFO, IMAGE_SUFFIXES, read_image, to_luminance
-from .located import EntryOpeners, LocatedDataset
 from .locate import find_dir_pair
+from .located import EntryOpeners, LocatedDataset
 from .paths import resolve_user_path
 
 

@@ -21,8 +21,8 @@ from .cards import pansharpening_card
 from .catalog import CatalogEntry
 from .h5stack import H5Stack, StackField
 from .hashing import files_sha256
-from .located import EntryOpeners, LocatedDataset
 from .locate import find_file
+from .located import EntryOpeners, LocatedDataset
 from .paths import resolve_user_path
 
 
@@ -205,9 +205,13 @@ def open_custom(
     return PanCollectionFile(resolve_user_path(path, root, name), sensor, protocol, name, scale=float(scale))
 
 
-def open_custom_rr(root: str | Path | None = None, path: str = "", sensor: str = "WV3", scale: float = 1.0) -> PanCollectionFile:
+def open_custom_rr(
+    root: str | Path | None = None, path: str = "", sensor: str = "WV3", scale: float = 1.0
+) -> PanCollectionFile:
     return open_custom(root, path, sensor, "reduced", scale)
 
 
-def open_custom_fr(root: str | Path | None = None, path: str = "", sensor: str = "WV3", scale: float = 1.0) -> PanCollectionFile:
+def open_custom_fr(
+    root: str | Path | None = None, path: str = "", sensor: str = "WV3", scale: float = 1.0
+) -> PanCollectionFile:
     return open_custom(root, path, sensor, "full", scale)

@@ -35,7 +35,9 @@ def describe_root(root: Path | None) -> str:
 def resolve_user_path(path: str, root: str | Path | None, dataset: str) -> Path:
     """A user-given path: absolute, or relative to the data root (else the working directory)."""
     if not path:
-        raise DatasetUnavailable(f"dataset {dataset!r} needs a path parameter, e.g. {dataset}[path=...] (a file or folder, absolute or under the data root)")
+        raise DatasetUnavailable(
+            f"dataset {dataset!r} needs a path parameter, e.g. {dataset}[path=...] (a file or folder, absolute or under the data root)"
+        )
     p = Path(path).expanduser()
     base = resolve_data_root(root)
     candidates = [p] if p.is_absolute() else ([base / p] if base is not None else []) + [Path.cwd() / p]

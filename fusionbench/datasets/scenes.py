@@ -12,9 +12,10 @@ scenes; in the reduced protocol a scene without a reference is Wald-simulated (:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class PanScene:
     def bands(self) -> int:
         return int(self.ms.shape[0])
 
-    def scaled(self, factor: float) -> "PanScene":
+    def scaled(self, factor: float) -> PanScene:
         if factor == 1.0:
             return self
         mul = lambda a: None if a is None else a * factor  # noqa: E731
@@ -91,7 +92,9 @@ def _pan_to_chw(arr: Any, key: str, source: Path) -> np.ndarray:
     if a.shape[2] == 1:
         return np.moveaxis(a, -1, 0)
     if a.shape[0] == 1:
-        raise DataFormatError(f"{source}: {key!r} has shape {a.shape}: wrong axis order (channel-first); .mat scenes are H×W×C")
+        raise DataFormatError(
+            f"{source}: {key!r} has shape {a.shape}: wrong axis order (channel-first); .mat scenes are H×W×C"
+        )
     raise DataFormatError(f"{source}: PAN {key!r} has shape {a.shape}: {a.shape[2]} bands, expected 1")
 
 
@@ -106,7 +109,14 @@ def _fits(hw: tuple[int, int], pan_hw: tuple[int, int], ratio: int | None, allow
 
 
 def _ms_to_chw(
-    arr: Any, key: str, source: Path, pan_hw: tuple[int, int], bands: int | None, ratio: int | None, *, allow_lr: bool = True
+    arr: Any,
+    key: str,
+    source: Path,
+    pan_hw: tuple[int, int],
+    bands: int | None,
+    ratio: int | None,
+    *,
+    allow_lr: bool = True,
 ) -> np.ndarray:
     """An MS-like array to (C,h,w) float64, the axis order decided by geometry relative to PAN.
 
@@ -138,7 +148,9 @@ def _ms_to_chw(
     )
 
 
-def scene_from_arrays(values: dict[str, Any], source: Path, bands: int | None = None, ratio: int | None = None) -> PanScene:
+def scene_from_arrays(
+    values: dict[str, Any], source: Path, bands: int | None = None, ratio: int | None = None
+) -> PanScene:
     """Classify the arrays of a .mat file into a :class:`PanScene` (see module docstring).
 
     PAN is read first; every MS-like array is then oriented and classified by its size relative to
@@ -266,7 +278,13 @@ class SceneFilesDataset(FusionDatasetBase):
         self.name, self.task, self.protocol = name, "pansharpening", protocol
         self.path = path
         self.scenes = find_scenes(path)
-        self.params = {"sensor": sensor, "max_value": max_value, "scale": scale, "simulate": simulate, "pan_mode": pan_mode}
+        self.params = {
+            "sensor": sensor,
+            "max_value": max_value,
+            "scale": scale,
+            "simulate": simulate,
+            "pan_mode": pan_mode,
+        }
         self.validate = validate
         self.card = self._make_card()
 

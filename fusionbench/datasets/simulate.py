@@ -17,8 +17,9 @@ is done decides whether simulated data match the field's released data, so this 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class WaldConfig:
     kernel_size: int = 41
 
     @classmethod
-    def from_card(cls, card: DataCard, pan_mode: PanMode = "imresize") -> "WaldConfig":
+    def from_card(cls, card: DataCard, pan_mode: PanMode = "imresize") -> WaldConfig:
         if card.ratio is None or card.mtf_gnyq is None:
             raise ValueError(f"data card of sensor {card.sensor!r} has no ratio/MTF constants for Wald simulation")
         return cls(int(card.ratio), tuple(card.mtf_gnyq), pan_mode, card.pan_gnyq)
@@ -51,7 +52,9 @@ class WaldConfig:
         if self.pan_mode not in PAN_MODES:
             raise ValueError(f"pan_mode must be one of {PAN_MODES}, got {self.pan_mode!r}")
         if self.pan_mode == "mtf" and self.pan_gnyq is None:
-            raise ValueError("pan_mode='mtf' needs a PAN GNyq; this sensor has none (e.g. GF2): use pan_mode='imresize'")
+            raise ValueError(
+                "pan_mode='mtf' needs a PAN GNyq; this sensor has none (e.g. GF2): use pan_mode='imresize'"
+            )
 
 
 def degrade_ms(ms: np.ndarray, gnyq: Sequence[float] | float, ratio: int, kernel_size: int = 41) -> np.ndarray:
@@ -72,7 +75,9 @@ def degrade_pan(pan: np.ndarray, config: WaldConfig) -> np.ndarray:
     return np.asarray(imresize_bicubic(pan, 1.0 / config.ratio), dtype=np.float64)
 
 
-def crop_to_multiple(ms: np.ndarray, pan: np.ndarray, ratio: int, source: str = "scene") -> tuple[np.ndarray, np.ndarray]:
+def crop_to_multiple(
+    ms: np.ndarray, pan: np.ndarray, ratio: int, source: str = "scene"
+) -> tuple[np.ndarray, np.ndarray]:
     """Crop MS (C,h,w) and PAN (1,h·r,w·r) so that h and w are multiples of ``ratio``.
 
     Raises :class:`DataFormatError` when PAN is not exactly ``ratio`` times MS.
@@ -90,7 +95,9 @@ def crop_to_multiple(ms: np.ndarray, pan: np.ndarray, ratio: int, source: str = 
     return ms[..., :hh, :ww], pan[..., : hh * ratio, : ww * ratio]
 
 
-def wald_reduce(ms: np.ndarray, pan: np.ndarray, config: WaldConfig, source: str = "scene") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def wald_reduce(
+    ms: np.ndarray, pan: np.ndarray, config: WaldConfig, source: str = "scene"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From full-resolution ``ms`` (C,h,w) and ``pan`` (1,h·r,w·r): (gt, ms_lr, pan_lr).
 
     ``gt`` is the original MS (cropped to a multiple of the ratio), ``ms_lr`` is (C,h/r,w/r),

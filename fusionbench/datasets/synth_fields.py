@@ -18,7 +18,9 @@ def smooth_field(rng: np.random.Generator, size: tuple[int, int], sigma: float) 
     return (f - f.mean()) / (std if std > 0 else 1.0)
 
 
-def fractal_texture(rng: np.random.Generator, size: tuple[int, int], sigmas: tuple[float, ...] = (0.6, 1.5, 3.5)) -> np.ndarray:
+def fractal_texture(
+    rng: np.random.Generator, size: tuple[int, int], sigmas: tuple[float, ...] = (0.6, 1.5, 3.5)
+) -> np.ndarray:
     """Sum of smooth fields at several scales (fine detail dominates), unit std."""
     f = sum(smooth_field(rng, size, s) / (1.0 + i) for i, s in enumerate(sigmas))
     return (f - f.mean()) / (f.std() or 1.0)

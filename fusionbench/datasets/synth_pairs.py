@@ -91,7 +91,14 @@ def _brain_masks(rng: np.random.Generator, size: tuple[int, int]) -> dict[str, n
         size, cy - 0.03 * H, cx + 0.06 * W, 0.10 * H, 0.03 * W, -0.3
     )
     gyri = brain & (fractal_texture(rng, size, (1.0, 2.0, 4.0)) > 0.2)
-    return {"head": head, "brain": brain, "skull": skull, "ventricles": vent & brain, "grey": gyri & ~vent, "centre": np.array([cy, cx])}
+    return {
+        "head": head,
+        "brain": brain,
+        "skull": skull,
+        "ventricles": vent & brain,
+        "grey": gyri & ~vent,
+        "centre": np.array([cy, cx]),
+    }
 
 
 def _pseudo_colour(v: np.ndarray) -> np.ndarray:
@@ -126,7 +133,9 @@ def mif_pair(rng: np.random.Generator, size: tuple[int, int], modality: str) -> 
     cy, cx = m["centre"]
     H, W = size
     for _ in range(int(rng.integers(3, 7))):
-        activity += rng.uniform(0.4, 1.0) * soft_blob(size, cy + rng.uniform(-0.3, 0.3) * H, cx + rng.uniform(-0.25, 0.25) * W, *(rng.uniform(0.05, 0.12, 2) * H))
+        activity += rng.uniform(0.4, 1.0) * soft_blob(
+            size, cy + rng.uniform(-0.3, 0.3) * H, cx + rng.uniform(-0.25, 0.25) * W, *(rng.uniform(0.05, 0.12, 2) * H)
+        )
     activity = activity * m["brain"] + 0.25 * m["grey"]
     activity = ndimage.gaussian_filter(activity, 4.0 if modality == "spect" else 2.5)
     activity /= activity.max() or 1.0

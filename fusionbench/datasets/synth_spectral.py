@@ -48,7 +48,16 @@ def reflectance(material: str, lam: np.ndarray) -> np.ndarray:
 
 NATURAL = ("vegetation", "dry_grass", "soil", "water")
 ROOFS = ("concrete", "red_roof", "metal_roof")
-TEXTURE = {"vegetation": 0.18, "dry_grass": 0.10, "soil": 0.08, "water": 0.02, "concrete": 0.05, "asphalt": 0.05, "red_roof": 0.05, "metal_roof": 0.04}
+TEXTURE = {
+    "vegetation": 0.18,
+    "dry_grass": 0.10,
+    "soil": 0.08,
+    "water": 0.02,
+    "concrete": 0.05,
+    "asphalt": 0.05,
+    "red_roof": 0.05,
+    "metal_roof": 0.04,
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,12 @@ def remote_sensing_scene(
 
     shadow = np.zeros(shape, dtype=bool)
     for _ in range(int(rng.integers(1, 4))):  # roads
-        paint(line_mask(shape, rng.uniform(0, size), rng.uniform(0, size), rng.uniform(0, np.pi), rng.uniform(1.0, 3.0) * scale), 4)
+        paint(
+            line_mask(
+                shape, rng.uniform(0, size), rng.uniform(0, size), rng.uniform(0, np.pi), rng.uniform(1.0, 3.0) * scale
+            ),
+            4,
+        )
     for _ in range(int(rng.integers(5, 14) * scale * scale)):  # buildings with cast shadows
         cy, cx = rng.uniform(0, size, 2)
         h, w = rng.uniform(3, 12, 2) * scale

@@ -52,7 +52,9 @@ class SyntheticDataset(FusionDatasetBase):
     def __init__(self, config: SyntheticConfig, seed: int | None = None, validate: bool = True, **options: Any):
         unknown = set(options) - set(config.options)
         if unknown:
-            raise TypeError(f"dataset {config.name!r} has no option(s) {sorted(unknown)}; options: {sorted(config.options)}")
+            raise TypeError(
+                f"dataset {config.name!r} has no option(s) {sorted(unknown)}; options: {sorted(config.options)}"
+            )
         self.config_name = config.name
         self.name, self.task, self.protocol = config.name, config.task, config.protocol
         self.splits = tuple(config.splits)
@@ -60,7 +62,9 @@ class SyntheticDataset(FusionDatasetBase):
         self.options = {**config.options, **options}
         self.validate = validate
         if self.task == "mif" and self.options.get("modality") not in (*MIF_MODALITIES, "mixed"):
-            raise ValueError(f"modality must be one of {(*MIF_MODALITIES, 'mixed')}, got {self.options.get('modality')!r}")
+            raise ValueError(
+                f"modality must be one of {(*MIF_MODALITIES, 'mixed')}, got {self.options.get('modality')!r}"
+            )
         self.card = synthetic_card(config, self.options)
         self._cache: dict[tuple[str, int], FusionItem] = {}
 
@@ -132,7 +136,9 @@ class SyntheticDataset(FusionDatasetBase):
             if modality == "mixed":
                 modality = MIF_MODALITIES[index % len(MIF_MODALITIES)]
             mri, other = mif_pair(rng, size, modality)
-            item = item_from_pixels(image_id, ("mri", "other"), "other", mri, other, {"other_modality": modality.upper()})
+            item = item_from_pixels(
+                image_id, ("mri", "other"), "other", mri, other, {"other_modality": modality.upper()}
+            )
         else:  # pragma: no cover - the catalog only names the kinds above
             raise DataFormatError(f"{source}: unknown generator kind {kind!r}")
         return replace(item, extras={**item.extras, "synthetic": True, "seed": self.seed})
@@ -164,7 +170,9 @@ class SyntheticDataset(FusionDatasetBase):
         return []
 
 
-def open_config(config: SyntheticConfig, root: str | Path | None = None, seed: int | None = None, **options: Any) -> SyntheticDataset:
+def open_config(
+    config: SyntheticConfig, root: str | Path | None = None, seed: int | None = None, **options: Any
+) -> SyntheticDataset:
     """Factory of the synthetic datasets (``root`` is accepted and ignored: nothing is read)."""
     return SyntheticDataset(config, seed=seed, **options)
 

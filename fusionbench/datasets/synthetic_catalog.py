@@ -12,9 +12,10 @@ splits a few hundred 64×64 patches generated on demand (nothing is stored).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 GENERATOR_VERSION = "1"
 HSI_GNYQ = 0.3
@@ -109,7 +110,9 @@ SYNTHETIC_LIST: tuple[SyntheticConfig, ...] = (
         ratio=4,
         bands=31,
         seed=2000,
-        splits=_ro({"test": SplitSize(4, (128, 128)), "train": SplitSize(300, (64, 64)), "valid": SplitSize(30, (64, 64))}),
+        splits=_ro(
+            {"test": SplitSize(4, (128, 128)), "train": SplitSize(300, (64, 64)), "valid": SplitSize(30, (64, 64))}
+        ),
         description=(
             "SYNTHETIC CAVE-like scenes (not CAVE): 31 bands 400–700 nm in [0, 1], RGB HR-MSI from a stand-in camera "
             "response, LR-HSI ×4 by MTF-matched (GNyq 0.3) degradation; 4 test images 128×128, 300 train patches 64×64"

@@ -8,8 +8,8 @@ readers hand them out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -76,7 +76,9 @@ def write_hsi_h5(path: str | Path, items: Iterable[FusionItem], *, rgb_order: st
             raise ValueError(f"item {item.image_id}: MHIF files need the reference (GT)")
         item_order = str(item.extras.get("rgb_order", "rgb")).lower()
         if item_order not in RGB_ORDERS:
-            raise ValueError(f"item {item.image_id}: extras['rgb_order'] is {item_order!r}, expected one of {RGB_ORDERS}")
+            raise ValueError(
+                f"item {item.image_id}: extras['rgb_order'] is {item_order!r}, expected one of {RGB_ORDERS}"
+            )
         hrmsi = np.asarray(item.inputs["hrmsi"])
         if hrmsi.ndim != 3 or hrmsi.shape[0] != 3:
             raise ValueError(f"item {item.image_id}: 'hrmsi' has shape {hrmsi.shape}; expected (3, H, W)")
@@ -87,7 +89,9 @@ def write_hsi_h5(path: str | Path, items: Iterable[FusionItem], *, rgb_order: st
     return write_h5_stacks(path, {k: np.stack(v) for k, v in stacks.items()})
 
 
-def write_mat_scene(path: str | Path, item: FusionItem, *, version: str = "v5", sensor: str | None = None, ratio: int | None = None) -> Path:
+def write_mat_scene(
+    path: str | Path, item: FusionItem, *, version: str = "v5", sensor: str | None = None, ratio: int | None = None
+) -> Path:
     """A toolbox-style scene: ``I_MS_LR``, ``I_MS``, ``I_PAN`` (+ ``I_GT``) in MATLAB H×W×C order."""
     from .matfiles import save_mat_v73
 

@@ -12,7 +12,8 @@ run is reproducible and its generator state can be checkpointed for an exact res
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F

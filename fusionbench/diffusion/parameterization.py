@@ -13,13 +13,11 @@ sampler. ``alpha_bar`` may be a float or a tensor broadcastable to x (e.g. shape
 
 from __future__ import annotations
 
-from typing import Union
-
 import torch
 
 PARAMETERIZATIONS = ("eps", "x0", "v")
 
-AlphaBar = Union[float, torch.Tensor]
+AlphaBar = float | torch.Tensor
 
 
 def _sqrt(value: AlphaBar) -> AlphaBar:
@@ -47,7 +45,9 @@ def eps_from_v(x_t: torch.Tensor, v: torch.Tensor, alpha_bar: AlphaBar) -> torch
     return _sqrt(1.0 - alpha_bar) * x_t + _sqrt(alpha_bar) * v
 
 
-def to_x0_eps(kind: str, x_t: torch.Tensor, output: torch.Tensor, alpha_bar: AlphaBar) -> tuple[torch.Tensor, torch.Tensor]:
+def to_x0_eps(
+    kind: str, x_t: torch.Tensor, output: torch.Tensor, alpha_bar: AlphaBar
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Interpret a network output of parameterisation ``kind`` as the pair (x̂0, ε̂)."""
     if kind == "x0":
         return output, eps_from_x0(x_t, output, alpha_bar)

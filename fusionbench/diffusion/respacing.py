@@ -16,14 +16,14 @@ The respaced ᾱ are the original ᾱ at the kept timesteps; the β of each kept
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .schedules import NoiseSchedule
 
 RESPACING_RULES = ("ddim", "even")
 
 
-def space_timesteps(num_timesteps: int, spec: "str | int | Sequence[int]") -> list[int]:
+def space_timesteps(num_timesteps: int, spec: str | int | Sequence[int]) -> list[int]:
     """Sorted original timesteps (indices into a T-step schedule) that a respacing keeps."""
     if num_timesteps < 1:
         raise ValueError("num_timesteps must be positive")
@@ -48,7 +48,7 @@ def respacing_spec(rule: str, steps: int) -> str:
     raise ValueError(f"unknown respacing rule {rule!r}; known: {', '.join(RESPACING_RULES)}")
 
 
-def respace(schedule: NoiseSchedule, spec: "str | int | Sequence[int]") -> NoiseSchedule:
+def respace(schedule: NoiseSchedule, spec: str | int | Sequence[int]) -> NoiseSchedule:
     """Keep a subset of ``schedule``'s positions; timesteps stay the original training ones.
 
     Respacing an already respaced schedule selects among its positions, so the rule is always

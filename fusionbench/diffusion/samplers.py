@@ -22,8 +22,9 @@ does around ``fuse``), and guidance-style corrections may need gradients.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 import torch
 
@@ -157,7 +158,9 @@ class DiffusionSampler:
     def sampling_schedule(self, schedule: NoiseSchedule) -> NoiseSchedule:
         """The training schedule respaced to this sampler's step count."""
         if self.steps > len(schedule):
-            raise ValueError(f"{self.name}: {self.steps} steps requested but the model's schedule has only {len(schedule)}")
+            raise ValueError(
+                f"{self.name}: {self.steps} steps requested but the model's schedule has only {len(schedule)}"
+            )
         return schedule.respace(respacing_spec(self.respacing, self.steps))
 
     def sample(
@@ -183,7 +186,11 @@ class DiffusionSampler:
         schedule = self.sampling_schedule(denoiser.schedule)
         if device is None:
             device = generator.device if generator is not None else torch.device("cpu")
-        x = x_init.to(device=device, dtype=dtype) if x_init is not None else gaussian_noise(tuple(shape), generator, device, dtype)
+        x = (
+            x_init.to(device=device, dtype=dtype)
+            if x_init is not None
+            else gaussian_noise(tuple(shape), generator, device, dtype)
+        )
         self.nfe = 0
         self.timesteps = tuple(int(t) for t in schedule.timesteps)
         state: dict[str, Any] = {}

@@ -13,8 +13,8 @@ that ε ↔ x0 conversions at small t depend on. Samplers read Python floats out
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
@@ -68,7 +68,7 @@ class NoiseSchedule:
     def timestep(self, index: int) -> int:
         return int(self.timesteps[index])
 
-    def respace(self, spec: "str | int | Sequence[int]") -> "NoiseSchedule":
+    def respace(self, spec: str | int | Sequence[int]) -> NoiseSchedule:
         """A schedule keeping a subset of this one's positions (``"ddim25"``, ``100``, ``[0, 5]``)."""
         from .respacing import respace
 

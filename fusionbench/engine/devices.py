@@ -8,8 +8,9 @@ discovery inside one executor, the planner had to reach into it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from fusionbench.errors import FusionbenchError
 
@@ -70,11 +71,11 @@ class Machine:
     gpu_mem_gb: tuple[float, ...] | None = ()
 
     @classmethod
-    def unknown(cls) -> "Machine":
+    def unknown(cls) -> Machine:
         return cls(gpu_mem_gb=None)
 
     @classmethod
-    def detect(cls, devices: Sequence[str] | None = None) -> "Machine":
+    def detect(cls, devices: Sequence[str] | None = None) -> Machine:
         """This machine as the local executors use it: ``devices`` (GPU labels as ``--devices``
         takes them) or every visible GPU; imports torch."""
         labels = explicit_gpus(devices) if devices else visible_gpus()

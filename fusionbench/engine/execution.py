@@ -9,18 +9,19 @@ from __future__ import annotations
 import platform
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from fusionbench.errors import FusionbenchError, InvalidModelOutput
-from fusionbench.lazy import build
-from fusionbench.registry import Registry, call_hook_isolated
-from fusionbench.protocols import FusionBatch, ModelContext
-from fusionbench.results.records import RunOutcome, utc_now
 from fusionbench.engine.executors.base import WorkerConfig
 from fusionbench.engine.outputs_out import OutputWriter
-from fusionbench.engine.scoring import as_batch, build_metrics, score_prediction, write_scores
 from fusionbench.engine.runspec import RunSpec, canonical_json, image_seed
+from fusionbench.engine.scoring import as_batch, build_metrics, score_prediction, write_scores
+from fusionbench.errors import FusionbenchError, InvalidModelOutput
+from fusionbench.lazy import build
+from fusionbench.protocols import FusionBatch, ModelContext
+from fusionbench.registry import Registry, call_hook_isolated
+from fusionbench.results.records import RunOutcome, utc_now
 from fusionbench.specs import DataCard
 from fusionbench.tasks import get_task
 
@@ -42,7 +43,9 @@ def card_from(mapping: Mapping[str, Any]) -> DataCard:
     )
 
 
-def _resolve_weights(registry: Registry, cache_dir: Path, errors: list[str] | None = None) -> Callable[[str, str], Path | None]:
+def _resolve_weights(
+    registry: Registry, cache_dir: Path, errors: list[str] | None = None
+) -> Callable[[str, str], Path | None]:
     """The ``resolve_weights`` of a ``ModelContext``: asks the resolver plugins, isolated, so one
     that raises is recorded and skipped and the next one (the built-in resolver) answers."""
     sink: list[str] = errors if errors is not None else []
@@ -105,7 +108,13 @@ def execute_run(
         outcome.per_image_mean_s = sum(image_times) / len(image_times) if image_times else None
         outcome.wall_s = time.perf_counter() - t0
         path = write_scores(
-            registry, run, attempt, rows, results_dir=Path(config.results_dir), device=config.device, wall_s=outcome.wall_s
+            registry,
+            run,
+            attempt,
+            rows,
+            results_dir=Path(config.results_dir),
+            device=config.device,
+            wall_s=outcome.wall_s,
         )
         outcome.scores_path = str(path)
     except InvalidModelOutput as exc:
@@ -243,14 +252,27 @@ def _fuse_and_score(
             from fusionbench.results.previews import save_preview
 
             save_preview(
-                Path(config.results_dir), run.suite, run.run_key, item.image_id,
-                pred[0].numpy(), item.reference, card.extra, card.max_value,
+                Path(config.results_dir),
+                run.suite,
+                run.run_key,
+                item.image_id,
+                pred[0].numpy(),
+                item.reference,
+                card.extra,
+                card.max_value,
                 sources={k: v[0].detach().to("cpu", torch.float64).numpy() for k, v in inputs.items()},
             )
         cpu_inputs = {k: v.to("cpu", torch.float64) for k, v in inputs.items()}
         rows.extend(
             score_prediction(
-                metrics, pred, item.reference, cpu_inputs, card, image_id=item.image_id, seed=seed, image_wall_s=image_times[-1]
+                metrics,
+                pred,
+                item.reference,
+                cpu_inputs,
+                card,
+                image_id=item.image_id,
+                seed=seed,
+                image_wall_s=image_times[-1],
             )
         )
         if progress is not None:

@@ -34,9 +34,10 @@ import hashlib
 import itertools
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -304,7 +305,9 @@ def _file_ids(files: Sequence[Path], glob: str | None) -> dict[str, Path]:
     return out
 
 
-def match_files(files: Sequence[Path], ids: Sequence[str], glob: str | None, folder: Path) -> tuple[dict[str, Path], str, str]:
+def match_files(
+    files: Sequence[Path], ids: Sequence[str], glob: str | None, folder: Path
+) -> tuple[dict[str, Path], str, str]:
     """Map item ids to files: by id when every id has its file, by sorted order when no file
     name is an id and the counts agree; refuse everything in between."""
     from fusionbench.results.store import safe_name
@@ -312,7 +315,9 @@ def match_files(files: Sequence[Path], ids: Sequence[str], glob: str | None, fol
     by_name = _file_ids(files, glob)
     lookup = {name: name for name in by_name}
     lookup.update({safe_name(name): name for name in by_name})
-    found = {image_id: by_name[lookup[key]] for image_id in ids for key in (image_id, safe_name(image_id)) if key in lookup}
+    found = {
+        image_id: by_name[lookup[key]] for image_id in ids for key in (image_id, safe_name(image_id)) if key in lookup
+    }
     if found and len(found) == len(ids):
         extra = sorted(set(by_name.values()) - set(found.values()))
         if extra:
@@ -339,9 +344,13 @@ def match_files(files: Sequence[Path], ids: Sequence[str], glob: str | None, fol
         clash = [p.name for p, k in zip(ordered, keys) if keys.count(k) > 1]
         raise OutputsError(f"{folder}: file names sort alike ({', '.join(clash[:4])}); cannot match by order")
     pairs = dict(zip(ids, ordered))
-    return pairs, "order", (
-        f"matched {len(ids)} files to the items by sorted order (no file is named by an item id): "
-        f"{ordered[0].name} -> {ids[0]}, ..., {ordered[-1].name} -> {ids[-1]}"
+    return (
+        pairs,
+        "order",
+        (
+            f"matched {len(ids)} files to the items by sorted order (no file is named by an item id): "
+            f"{ordered[0].name} -> {ids[0]}, ..., {ordered[-1].name} -> {ids[-1]}"
+        ),
     )
 
 
@@ -366,26 +375,36 @@ def load_outputs(
     if path.is_dir():
         candidates = _candidate_files(path, glob)
         if not candidates:
-            raise OutputsError(f"{path}: no output files found (looked for {', '.join(SUFFIXES)}{' matching ' + glob if glob else ''})")
+            raise OutputsError(
+                f"{path}: no output files found (looked for {', '.join(SUFFIXES)}{' matching ' + glob if glob else ''})"
+            )
         stack = len(candidates) == 1 and len(ids) > 1 and candidates[0].suffix.lower() in STACK_SUFFIXES
         if stack:
             path = candidates[0]
         else:
             files, matched_by, description = match_files(candidates, ids, glob, path)
             for image_id in ids:
-                arrays[image_id] = _read_item(files[image_id], key, expected[image_id], f"{files[image_id]} (item {image_id})")
+                arrays[image_id] = _read_item(
+                    files[image_id], key, expected[image_id], f"{files[image_id]} (item {image_id})"
+                )
     if not arrays:  # one stack file
         if path.suffix.lower() not in STACK_SUFFIXES:
-            raise OutputsError(f"{path}: a single file must be a stack ({', '.join(STACK_SUFFIXES)}); give a folder of images")
+            raise OutputsError(
+                f"{path}: a single file must be a stack ({', '.join(STACK_SUFFIXES)}); give a folder of images"
+            )
         array, stored_ids = _read_array(path, key)
         shapes = set(expected.values())
         if len(shapes) != 1:
-            raise OutputsError(f"{path}: the dataset's items differ in size; give a folder of per-item files, not a stack")
+            raise OutputsError(
+                f"{path}: the dataset's items differ in size; give a folder of per-item files, not a stack"
+            )
         items = split_stack(np.asarray(array), len(ids), shapes.pop(), str(path))
         if stored_ids is not None:
             if sorted(stored_ids) != sorted(ids) or len(set(stored_ids)) != len(stored_ids):
                 missing, extra = sorted(set(ids) - set(stored_ids)), sorted(set(stored_ids) - set(ids))
-                raise OutputsError(f"{path}: its {IDS_KEY} do not match the dataset's items (missing: {missing[:5]}, extra: {extra[:5]})")
+                raise OutputsError(
+                    f"{path}: its {IDS_KEY} do not match the dataset's items (missing: {missing[:5]}, extra: {extra[:5]})"
+                )
             arrays = dict(zip(stored_ids, items))
             matched_by, description = "id", f"one stack of {len(ids)} images, matched by its {IDS_KEY}"
         else:
@@ -422,7 +441,9 @@ def _find_dataset(registry: Registry, suite: Any, selection: Selection) -> tuple
         raise PlanError(f"no dataset {selection.pattern!r} in suite {suite.name!r} (its blocks: {blocks})")
     if len(hits) > 1:
         names = sorted({d.name for _, d, _ in hits})
-        raise PlanError(f"{selection.pattern!r} names {len(hits)} datasets of suite {suite.name!r} ({', '.join(names)}); name one")
+        raise PlanError(
+            f"{selection.pattern!r} names {len(hits)} datasets of suite {suite.name!r} ({', '.join(names)}); name one"
+        )
     return hits[0]
 
 
@@ -456,7 +477,13 @@ def prepare_score(registry: Registry, request: ScoreRequest) -> PreparedScore:
     }
     card = dataset.card
     outputs = load_outputs(
-        request.path, ids, expected, key=request.key, glob=request.glob, scale=request.scale, max_value=float(card.max_value)
+        request.path,
+        ids,
+        expected,
+        key=request.key,
+        glob=request.glob,
+        scale=request.scale,
+        max_value=float(card.max_value),
     )
     model = ComponentRef(kind="model", name=request.name.strip(), spec_version=OUTPUTS_VERSION, dist=OUTPUTS_DIST)
     run = RunSpec(
@@ -511,7 +538,9 @@ def score_outputs(registry: Registry, prepared: PreparedScore, attempt: int, res
             rows.extend(item_rows)
         outcome.n_images_expected = outcome.n_images_scored = len(prepared.items)
         outcome.wall_s = time.perf_counter() - t0
-        outcome.scores_path = str(write_scores(registry, run, attempt, rows, results_dir=results_dir, device="cpu", wall_s=outcome.wall_s))
+        outcome.scores_path = str(
+            write_scores(registry, run, attempt, rows, results_dir=results_dir, device="cpu", wall_s=outcome.wall_s)
+        )
     except Exception as exc:  # noqa: BLE001 - a metric's error fails this run only, with its traceback
         fail_outcome(outcome, "failed", exc)
     outcome.wall_s = time.perf_counter() - t0

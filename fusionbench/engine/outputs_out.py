@@ -108,7 +108,7 @@ class OutputWriter:
     _stack: list[np.ndarray] = field(default_factory=list)
 
     @classmethod
-    def for_run(cls, config: Any, run: RunSpec, card: DataCard, attempt: int = 1) -> "OutputWriter":
+    def for_run(cls, config: Any, run: RunSpec, card: DataCard, attempt: int = 1) -> OutputWriter:
         if config.save_outputs_format not in FORMATS:
             raise ValueError(f"unknown outputs format {config.save_outputs_format!r}; use one of {', '.join(FORMATS)}")
         return cls(

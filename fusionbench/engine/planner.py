@@ -6,16 +6,17 @@ import enum
 import fnmatch
 import itertools
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
-from fusionbench.errors import DatasetUnavailable, FusionbenchError, PlanError, UnknownComponentError
-from fusionbench.lazy import build
-from fusionbench.registry import Registered, Registry
 from fusionbench.engine.devices import Machine
 from fusionbench.engine.runspec import ComponentRef, RunSpec
 from fusionbench.engine.sources import plugin_source_sha256
+from fusionbench.errors import DatasetUnavailable, FusionbenchError, PlanError, UnknownComponentError
+from fusionbench.lazy import build
+from fusionbench.registry import Registered, Registry
 from fusionbench.specs import ComponentChoice, DataCard, ParamSpec, SuiteEntry, frozen_mapping
 
 _SELECTION = re.compile(r"^(?P<name>[A-Za-z0-9_.:-]+)(?:\[(?P<params>.*)\])?$")
@@ -45,7 +46,7 @@ class Selection:
     params: Mapping[str, str] = field(default_factory=frozen_mapping)
 
     @classmethod
-    def parse(cls, text: str) -> "Selection":
+    def parse(cls, text: str) -> Selection:
         match = _SELECTION.match(text.strip())
         if not match:
             # allow glob characters in patterns
@@ -85,9 +86,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
 
-def resolve_params(
-    kind: str, name: str, declared: Mapping[str, ParamSpec], given: Mapping[str, Any]
-) -> dict[str, Any]:
+def resolve_params(kind: str, name: str, declared: Mapping[str, ParamSpec], given: Mapping[str, Any]) -> dict[str, Any]:
     """All parameters of a component: declared defaults overridden by ``given``, type-checked.
 
     The run key holds every resolved value, not just the overrides, so two spellings of the same
@@ -180,7 +179,7 @@ def plan_suite(
     max_items: int | None = None,
     data_root: Path | None = None,
     samplers: Sequence[Selection] | None = None,
-    machine: "Machine | Callable[[], Machine] | None" = None,
+    machine: Machine | Callable[[], Machine] | None = None,
 ) -> Plan:
     """Expand ``suite_name`` into runs.
 
@@ -213,7 +212,7 @@ def plan_suite(
 class _LazyMachine:
     """Detects this machine the first time a model with a device requirement asks (torch import)."""
 
-    def __init__(self, machine: "Machine | Callable[[], Machine] | None"):
+    def __init__(self, machine: Machine | Callable[[], Machine] | None):
         self._source = machine if machine is not None else Machine.detect
         self._machine: Machine | None = None
 
@@ -236,19 +235,19 @@ def _plan_entry(
     seeds: Sequence[int] | None,
     max_items: int | None,
     sampler_sel: Sequence[Selection] | None = None,
-    machine: "_LazyMachine | None" = None,
+    machine: _LazyMachine | None = None,
 ) -> None:
     in_entry, dataset_params = entry_datasets(registry, entry, dataset_sel)
     metric_refs = entry_metrics(registry, suite, entry, plan.warnings)
 
     # models: the suite's list, or every model that declares the task (third-party ones too)
-    default_models = [
-        m for m in registry.all("model") if entry.models is None or m.name in entry.models
-    ]
+    default_models = [m for m in registry.all("model") if entry.models is None or m.name in entry.models]
     chosen_models = _pick(registry, "model", model_sel, default_models)
 
     for dataset_entry in in_entry:
-        params = resolve_params("dataset", dataset_entry.name, dataset_entry.spec.params, dataset_params[dataset_entry.name])
+        params = resolve_params(
+            "dataset", dataset_entry.name, dataset_entry.spec.params, dataset_params[dataset_entry.name]
+        )
         dataset, data_hash, unavailable = cache.open(dataset_entry, params, entry.split)
         for model_entry, model_given in chosen_models:
             skip = _skip_reason(model_entry, dataset_entry, entry, dataset, machine, unavailable)
@@ -282,7 +281,10 @@ def _plan_entry(
                         seed=int(seed),
                         repetition=0,
                         data_sha256=data_hash or "",
-                        weights_sha256=(*(w.sha256 for w in model_spec.weights), *_path_param_hashes(model_spec, model_ref)),
+                        weights_sha256=(
+                            *(w.sha256 for w in model_spec.weights),
+                            *_path_param_hashes(model_spec, model_ref),
+                        ),
                         card=frozen_mapping(_card_dict(dataset, dataset_entry.spec.card)),
                         max_items=max_items if max_items is not None else entry.max_items,
                     )
@@ -304,7 +306,9 @@ def entry_datasets(
     ]
     if dataset_sel:
         # an explicit selection may name any dataset of the entry's task/protocol, excluded ones too
-        candidates = [d for d in registry.all("dataset") if d.spec.task == entry.task and d.spec.protocol == entry.protocol]
+        candidates = [
+            d for d in registry.all("dataset") if d.spec.task == entry.task and d.spec.protocol == entry.protocol
+        ]
         in_entry = [d for d in candidates if any(s.matches(d.name) for s in dataset_sel)]
     dataset_params: dict[str, dict[str, Any]] = {d.name: {} for d in in_entry}
     for selection in dataset_sel or ():
@@ -323,16 +327,22 @@ def entry_metrics(registry: Registry, suite: Any, entry: SuiteEntry, warnings: l
         try:
             metric = registry.get("metric", choice.name)
         except UnknownComponentError as exc:
-            raise PlanError(f"suite {suite.name!r} names metric {choice.name!r}, which is not available: {exc}") from None
+            raise PlanError(
+                f"suite {suite.name!r} names metric {choice.name!r}, which is not available: {exc}"
+            ) from None
         spec = metric.spec
         if entry.task not in spec.tasks or (spec.protocols and entry.protocol not in spec.protocols):
-            warnings.append(f"suite {suite.name!r}: metric {choice.name!r} does not apply to {entry.task}/{entry.protocol}")
+            warnings.append(
+                f"suite {suite.name!r}: metric {choice.name!r} does not apply to {entry.task}/{entry.protocol}"
+            )
             continue
         metric_refs.append(_ref(metric, resolve_params("metric", spec.name, spec.params, choice.params)))
     return metric_refs
 
 
-def reference_metrics(registry: Registry, entry: SuiteEntry, metric_refs: Sequence[ComponentRef]) -> tuple[ComponentRef, ...]:
+def reference_metrics(
+    registry: Registry, entry: SuiteEntry, metric_refs: Sequence[ComponentRef]
+) -> tuple[ComponentRef, ...]:
     """``metric_refs`` less those that need a reference where the entry has none."""
     return tuple(
         m for m in metric_refs if not (registry.get("metric", m.name).spec.requires_reference and _no_reference(entry))
@@ -363,7 +373,7 @@ def _skip_reason(
     dataset: Registered,
     entry: SuiteEntry,
     dataset_obj: Any,
-    machine: "_LazyMachine | None",
+    machine: _LazyMachine | None,
     unavailable: str | None,
 ) -> tuple[SkipCause, str] | None:
     """Why ``model`` does not run on ``dataset`` in this entry, or None; the first reason wins:
@@ -376,9 +386,15 @@ def _skip_reason(
     card = getattr(dataset_obj, "card", None) or dataset.spec.card
     requires = spec.requires
     if requires.bands is not None and card.bands is not None and card.bands not in requires.bands:
-        return SkipCause.INCOMPATIBLE, f"model {spec.name!r} accepts {sorted(requires.bands)} bands, dataset has {card.bands}"
+        return (
+            SkipCause.INCOMPATIBLE,
+            f"model {spec.name!r} accepts {sorted(requires.bands)} bands, dataset has {card.bands}",
+        )
     if requires.ratios is not None and card.ratio is not None and card.ratio not in requires.ratios:
-        return SkipCause.INCOMPATIBLE, f"model {spec.name!r} accepts ratios {sorted(requires.ratios)}, dataset has {card.ratio}"
+        return (
+            SkipCause.INCOMPATIBLE,
+            f"model {spec.name!r} accepts ratios {sorted(requires.ratios)}, dataset has {card.ratio}",
+        )
     refused = machine.refuses(model.name, spec.requires) if machine is not None else None
     if refused is not None:
         return SkipCause.DEVICE, refused

@@ -12,24 +12,23 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any
 
 from fusionbench import __version__
-from fusionbench.errors import PlanError
-from fusionbench.engine.executors.base import WorkerConfig
-from fusionbench.registry import call_hook_isolated
-from fusionbench.engine.executors.base import Event, Job, JobFinished, JobStarted
-from fusionbench.lazy import build
+from fusionbench.engine.executors.base import Event, Job, JobFinished, JobStarted, WorkerConfig
 from fusionbench.engine.planner import Plan
-from fusionbench.registry import Registry
+from fusionbench.engine.runspec import RunSpec
+from fusionbench.errors import PlanError
 from fusionbench.filelock import try_lock
+from fusionbench.lazy import build
+from fusionbench.registry import Registry, call_hook_isolated
 from fusionbench.results.reader import ReadReport, completed_run_keys, last_attempts
 from fusionbench.results.records import RunOutcome, RunRecord, SessionInfo, SessionSummary
 from fusionbench.results.schema import run_record_table
 from fusionbench.results.store import check_writable, runs_path, scores_path, write_table_atomic
-from fusionbench.engine.runspec import RunSpec
 
 
 @dataclass
@@ -234,7 +233,9 @@ def _run_claimed(
             )
         if isinstance(event, JobFinished):
             hook_errors = [*placement_errors.pop(event.job.run.run_key, []), *event.hook_errors]
-            _finish(registry, session, summary, event.job, event.outcome, options, env_json, host, listener, hook_errors)
+            _finish(
+                registry, session, summary, event.job, event.outcome, options, env_json, host, listener, hook_errors
+            )
             final_status[event.job.run.run_key] = event.outcome.status
             if event.outcome.status == "crashed":
                 crashed.append(event.job)
@@ -302,20 +303,26 @@ def _finish(
     errors: list[str] = []
     scores = Path(outcome.scores_path) if outcome.scores_path else None
     _call_observers(
-        registry, "fusionbench_run_finished", {"run": run, "record": record, "scores_path": scores, "session": session}, errors
+        registry,
+        "fusionbench_run_finished",
+        {"run": run, "record": record, "scores_path": scores, "session": session},
+        errors,
     )
     if errors:
         record.observer_errors.extend(errors)
         summary.observer_errors.extend(errors)
-        write_table_atomic(run_record_table(record), runs_path(options.results_dir, run.suite, run.run_key, job.attempt))
+        write_table_atomic(
+            run_record_table(record), runs_path(options.results_dir, run.suite, run.run_key, job.attempt)
+        )
     if listener.on_record:
         listener.on_record(record)
 
 
-def select_executor_options(executor: str, devices: Sequence[str] | None, workers: int | None, timeout_s: float | None) -> dict[str, Any]:
+def select_executor_options(
+    executor: str, devices: Sequence[str] | None, workers: int | None, timeout_s: float | None
+) -> dict[str, Any]:
     if executor == "inline":
         if devices and len(devices) > 1:
             raise PlanError("the inline executor runs on one device; use --executor local for several")
         return {"devices": list(devices)} if devices else {}
     return {"devices": list(devices) if devices else None, "workers": workers, "timeout_s": timeout_s}
-

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from fusionbench.canonical import canonical_json, sha256_hex
 from fusionbench.specs import frozen_mapping
@@ -123,7 +124,7 @@ class ComponentRef(_CanonicalEquality):
         return self.to_dict()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ComponentRef":
+    def from_dict(cls, data: Mapping[str, Any]) -> ComponentRef:
         return cls(
             kind=data["kind"],
             name=data["name"],
@@ -215,7 +216,7 @@ class RunSpec(_CanonicalEquality):
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> RunSpec:
         return cls(
             suite=data["suite"],
             suite_version=data["suite_version"],
@@ -235,7 +236,7 @@ class RunSpec(_CanonicalEquality):
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "RunSpec":
+    def from_json(cls, text: str) -> RunSpec:
         return cls.from_dict(json.loads(text))
 
 

@@ -8,13 +8,14 @@ same inputs, same row builder, same atomic writer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from fusionbench.canonical import canonical_json
-from fusionbench.errors import InvalidMetricOutput
 from fusionbench.engine.runspec import ComponentRef, RunSpec
+from fusionbench.errors import InvalidMetricOutput
 from fusionbench.lazy import build
 from fusionbench.registry import Registry
 from fusionbench.results.schema import scores_table

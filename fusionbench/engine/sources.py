@@ -57,7 +57,8 @@ def _package_files(top: str) -> tuple[Path, list[Path]] | None:
     if locations:
         root = Path(locations[0])
         files = sorted(
-            p for p in root.rglob("*.py")
+            p
+            for p in root.rglob("*.py")
             if not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts)
         )
         return root, files
@@ -98,5 +99,7 @@ def plugin_source_sha256(registry: Any, entry: Any) -> str:
         module = registry.status(entry.plugin).module
     except Exception:  # noqa: BLE001 - a component registered in-process has no entry point
         module = ""
-    factory = entry.spec.factory if isinstance(entry.spec.factory, str) else getattr(entry.spec.factory, "__module__", "")
+    factory = (
+        entry.spec.factory if isinstance(entry.spec.factory, str) else getattr(entry.spec.factory, "__module__", "")
+    )
     return tree_sha256([module, factory])

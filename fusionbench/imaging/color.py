@@ -29,7 +29,6 @@ def _split_rgb(img: Array) -> tuple[Array, Array, Array]:
     return img[..., 0, :, :], img[..., 1, :, :], img[..., 2, :, :]
 
 
-
 def rgb_to_ycrcb(img: Array, delta: float = 128.0) -> Array:
     """OpenCV ``RGB2YCrCb`` (full range) in float64; channels out are (Y, Cr, Cb).
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -97,9 +97,7 @@ def filter_fft(t: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     return full[..., k - 1 : k - 1 + h, k - 1 : k - 1 + w]
 
 
-def mtf_filter(
-    img: Array, gnyq: float | Sequence[float], ratio: int, size: int = 41
-) -> Array:
+def mtf_filter(img: Array, gnyq: float | Sequence[float], ratio: int, size: int = 41) -> Array:
     """Filter every band with its MTF kernel (replicate borders), keeping the full size.
 
     ``img``: ``(C,H,W)`` or ``(B,C,H,W)`` (a 2-D image is one band); ``gnyq``: one value per band

@@ -6,7 +6,7 @@ per-block formulas are written once here so Q_avg, D_lambda and D_s cannot drift
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

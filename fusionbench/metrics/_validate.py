@@ -7,7 +7,8 @@ that looks plausible in a table; these checks turn such inputs into a
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NoReturn
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 import torch
 

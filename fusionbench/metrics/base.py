@@ -6,7 +6,8 @@ validation, the border cut and the parameter checks, so every metric words error
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import torch
 

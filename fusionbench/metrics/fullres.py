@@ -12,7 +12,8 @@ the whole index and so do these functions (documented policy: follow MATLAB, nev
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 

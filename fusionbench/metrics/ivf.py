@@ -25,7 +25,8 @@ RoadScene pairs (the wrap puts large false gradients on the border).
 from __future__ import annotations
 
 import math
-from typing import Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 import torch
 

@@ -194,9 +194,12 @@ def q_avg(gt: np.ndarray, fused: np.ndarray, block: int = 32) -> float:
         x, y = gt[..., b], fused[..., b]
 
         def box(z: np.ndarray) -> np.ndarray:
-            return ndi.uniform_filter(z, block, mode="constant", origin=(-(block // 2), -(block // 2)))[
-                : x.shape[0] - block + 1, : x.shape[1] - block + 1
-            ] * n
+            return (
+                ndi.uniform_filter(z, block, mode="constant", origin=(-(block // 2), -(block // 2)))[
+                    : x.shape[0] - block + 1, : x.shape[1] - block + 1
+                ]
+                * n
+            )
 
         sx, sy, sxx, syy, sxy = box(x), box(y), box(x * x), box(y * y), box(x * y)
         mul = sx * sy

@@ -172,7 +172,9 @@ def build_leaderboard(scores: pd.DataFrame, catalog: SpecCatalog | None = None) 
                     "comparable": not flags,
                     "flag": "; ".join(flags),
                     "synthetic": _synthetic(group, dataset),
-                    "from_outputs": bool((group["model_dist"] == OUTPUTS_DIST).any()) if "model_dist" in group else False,
+                    "from_outputs": bool((group["model_dist"] == OUTPUTS_DIST).any())
+                    if "model_dist" in group
+                    else False,
                     "spec": str(group["spec"].iloc[0]),
                     "family": model,
                     "url": catalog.urls.get(model, ""),

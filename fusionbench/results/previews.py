@@ -8,8 +8,9 @@ way and differences between methods are visible rather than normalised away.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,10 +82,16 @@ def save_preview(
     path = folder / f"{safe_name(image_id)}.png"
     write_bytes_atomic(path, png_bytes(to_uint8(pred, bands, limits)))
     if reference is not None and reference.shape == pred.shape:
-        write_bytes_atomic(folder / f"{safe_name(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits)))
-        write_bytes_atomic(folder / f"{safe_name(image_id)}.error.png", png_bytes(error_map(pred, reference, max_value)))
+        write_bytes_atomic(
+            folder / f"{safe_name(image_id)}.reference.png", png_bytes(to_uint8(reference, bands, limits))
+        )
+        write_bytes_atomic(
+            folder / f"{safe_name(image_id)}.error.png", png_bytes(error_map(pred, reference, max_value))
+        )
     for name, source in (sources or {}).items():
-        write_bytes_atomic(folder / f"{safe_name(image_id)}.source-{safe_name(name)}.png", source_png(source, pred, bands, limits))
+        write_bytes_atomic(
+            folder / f"{safe_name(image_id)}.source-{safe_name(name)}.png", source_png(source, pred, bands, limits)
+        )
     return path
 
 

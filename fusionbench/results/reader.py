@@ -129,7 +129,9 @@ def last_attempts(results: Path, report: ReadReport | None = None) -> dict[str, 
     return dict(zip(latest["run_key"], latest["attempt"].astype(int)))
 
 
-def tidy_scores(results: Path, suite: str | None = None, catalog: Any = None, report: ReadReport | None = None) -> pd.DataFrame:
+def tidy_scores(
+    results: Path, suite: str | None = None, catalog: Any = None, report: ReadReport | None = None
+) -> pd.DataFrame:
     """**The** table to analyse results with: one row per run × image × metric, latest attempt of
     each successful run only, schemas of every version unified, with the leaderboard's ``method``
     label (short, unique; see :mod:`fusionbench.results.labels`) and ``spec`` (every parameter).

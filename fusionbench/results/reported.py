@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import DataFormatError
 from ..specs import ReportedResult
@@ -80,7 +81,9 @@ def with_provider(rows: Iterable[Any], provider: str) -> tuple[list[ReportedResu
         if isinstance(row, ReportedResult):
             good.append(replace(row, provider=provider))
         else:
-            errors.append(f"{provider}.fusionbench_register_reported: returned {type(row).__name__}, expected ReportedResult")
+            errors.append(
+                f"{provider}.fusionbench_register_reported: returned {type(row).__name__}, expected ReportedResult"
+            )
     return good, errors
 
 

@@ -8,7 +8,8 @@ once in its schema and once in its builder.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -106,7 +107,9 @@ def with_version(schema: pa.Schema) -> pa.Schema:
     return schema.with_metadata({METADATA_KEY: SCHEMA_VERSION.encode()})
 
 
-def scores_table(rows: Sequence[Mapping[str, Any]], run: Any, attempt: int, *, device: str, synthetic: bool) -> pa.Table:
+def scores_table(
+    rows: Sequence[Mapping[str, Any]], run: Any, attempt: int, *, device: str, synthetic: bool
+) -> pa.Table:
     """One run attempt's scores: ``rows`` (one per image x metric: image_id, metric, value, ...)
     joined with the run's identity and provenance. ``run`` is a
     :class:`fusionbench.engine.runspec.RunSpec` (duck-typed: results sit below the engine)."""

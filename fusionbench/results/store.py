@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -39,7 +40,13 @@ def safe_name(part: str) -> str:
 
 
 def scores_path(results: Path, suite: str, task: str, run_key: str, attempt: int) -> Path:
-    return results / "scores" / f"suite={safe_name(suite)}" / f"task={safe_name(task)}" / f"run-{run_key}-a{attempt}.parquet"
+    return (
+        results
+        / "scores"
+        / f"suite={safe_name(suite)}"
+        / f"task={safe_name(task)}"
+        / f"run-{run_key}-a{attempt}.parquet"
+    )
 
 
 def runs_path(results: Path, suite: str, run_key: str, attempt: int) -> Path:

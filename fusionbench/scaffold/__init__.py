@@ -119,9 +119,13 @@ def new_plugin(name: str, task: str, directory: Path | None = None) -> tuple[Plu
     """Write the plugin NAME for TASK into ``directory`` (default ``./fusionbench-NAME``), which
     must not exist or be empty. Returns the names, the folder and the files written."""
     if not NAME_RULE.match(name):
-        raise FusionbenchError(f"plugin name {name!r}: use lower-case letters, digits and single hyphens, starting with a letter (e.g. acme-fuse)")
+        raise FusionbenchError(
+            f"plugin name {name!r}: use lower-case letters, digits and single hyphens, starting with a letter (e.g. acme-fuse)"
+        )
     if name.startswith("fusionbench"):
-        raise FusionbenchError(f"plugin name {name!r}: leave out 'fusionbench' (the distribution is called fusionbench-NAME)")
+        raise FusionbenchError(
+            f"plugin name {name!r}: leave out 'fusionbench' (the distribution is called fusionbench-NAME)"
+        )
     if task not in TASKS:
         raise FusionbenchError(f"unknown task {task!r}; known tasks: {', '.join(sorted(TASKS))}")
     names = PluginNames(name, task)

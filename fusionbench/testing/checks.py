@@ -112,8 +112,14 @@ def _setup(model: Any, task: str, workdir: Path) -> None:
     if not callable(setup):
         return
     context = ModelContext(
-        device="cpu", card=synthetic_card(task), dataset=None, cache_dir=workdir,
-        resolve_weights=lambda uri, sha: None, seed=0, report=lambda message: None, task=task,
+        device="cpu",
+        card=synthetic_card(task),
+        dataset=None,
+        cache_dir=workdir,
+        resolve_weights=lambda uri, sha: None,
+        seed=0,
+        report=lambda message: None,
+        task=task,
     )
     try:
         setup(context)
@@ -162,7 +168,9 @@ def metric_contract_and_ideal_value(registry: Any, entry: Any, workdir: Path) ->
 
     spec = entry.spec
     metric = build(spec, **_default_params(spec))
-    for task, protocol in itertools.product(sorted(spec.tasks), sorted(spec.protocols or get_task(next(iter(spec.tasks))).protocols)):
+    for task, protocol in itertools.product(
+        sorted(spec.tasks), sorted(spec.protocols or get_task(next(iter(spec.tasks))).protocols)
+    ):
         if protocol not in get_task(task).protocols:
             continue
         if spec.requires_reference and (protocol == "full" or get_task(task).reference is None):
@@ -176,7 +184,9 @@ def metric_contract_and_ideal_value(registry: Any, entry: Any, workdir: Path) ->
             pred = reference_or_pred.clone()
             ref = reference if spec.requires_reference else None
         values = metric(pred, ref, inputs, card)
-        assert isinstance(values, torch.Tensor) and values.shape == (2,), f"{spec.name}: expected shape (2,), got {getattr(values, 'shape', None)}"
+        assert isinstance(values, torch.Tensor) and values.shape == (2,), (
+            f"{spec.name}: expected shape (2,), got {getattr(values, 'shape', None)}"
+        )
         assert values.dtype == torch.float64, f"{spec.name}: expected float64, got {values.dtype}"
         assert torch.isfinite(values).all(), f"{spec.name}: non-finite value"
         if spec.ideal is not None and spec.requires_reference and ref is not None:
@@ -195,7 +205,9 @@ def dataset_yields_the_task_fields(registry: Any, entry: Any, workdir: Path) -> 
     task = get_task(spec.task)
     split = spec.splits[0]
     first = next(iter(dataset.items(split)))
-    assert set(task.input_names) <= set(first.inputs), f"{spec.name}: missing fields {set(task.input_names) - set(first.inputs)}"
+    assert set(task.input_names) <= set(first.inputs), (
+        f"{spec.name}: missing fields {set(task.input_names) - set(first.inputs)}"
+    )
     for name, array in first.inputs.items():
         assert array.ndim == 3, f"{spec.name}/{first.image_id}: {name} must be (C, H, W), got {array.shape}"
     if task.reference is not None and spec.protocol != "full":
@@ -245,7 +257,13 @@ def cases(registry: Any, plugin: str) -> list[Case]:
         return out[:1]  # a broken plugin has no components: the first check says why
     for kind, check in COMPONENT_CHECKS.items():
         for entry in components_of(registry, plugin, kind):
-            out.append(Case(check.__name__, f"{plugin}:{entry.name}", lambda workdir, check=check, entry=entry: check(registry, entry, workdir)))
+            out.append(
+                Case(
+                    check.__name__,
+                    f"{plugin}:{entry.name}",
+                    lambda workdir, check=check, entry=entry: check(registry, entry, workdir),
+                )
+            )
     return out
 
 

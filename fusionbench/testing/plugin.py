@@ -21,7 +21,13 @@ def _selected(config: pytest.Config) -> list[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise the conformance tests over the selected plugins' components."""
-    wanted = {"fb_model": "model", "fb_metric": "metric", "fb_dataset": "dataset", "fb_sampler": "sampler", "fb_plugin_name": None}
+    wanted = {
+        "fb_model": "model",
+        "fb_metric": "metric",
+        "fb_dataset": "dataset",
+        "fb_sampler": "sampler",
+        "fb_plugin_name": None,
+    }
     for fixture, kind in wanted.items():
         if fixture not in metafunc.fixturenames:
             continue
@@ -30,7 +36,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         plugins = _selected(metafunc.config)
         registry = load_registry()
         if kind is None:
-            metafunc.parametrize(fixture, plugins or [pytest.param(None, marks=pytest.mark.skip(reason="no --fusionbench-plugin given"))])
+            metafunc.parametrize(
+                fixture, plugins or [pytest.param(None, marks=pytest.mark.skip(reason="no --fusionbench-plugin given"))]
+            )
             continue
         from .checks import components_of
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..canonical import canonical_json, sha256_hex
 from ..filelock import locked as _locked
@@ -76,7 +77,9 @@ class CheckpointCache:
             train(partial)
             if not is_complete(partial):
                 raise RuntimeError(f"training did not write a complete checkpoint into {partial}")
-            (partial / "cache_key.json").write_text(json.dumps(dict(parts), indent=2, sort_keys=True, default=str) + "\n")
+            (partial / "cache_key.json").write_text(
+                json.dumps(dict(parts), indent=2, sort_keys=True, default=str) + "\n"
+            )
             if final.exists():
                 shutil.rmtree(final)
             os.replace(partial, final)

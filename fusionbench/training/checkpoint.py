@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -125,7 +126,9 @@ def load_checkpoint(path: Path, prefer: str = "ema") -> tuple[dict[str, torch.Te
         return load_weights(path), read_config(path)
     if path.suffix in (".pt", ".pth", ".ckpt", ".bin"):
         return _torch_state_dict(path, prefer), read_config(path)
-    raise CheckpointError(f"unsupported checkpoint file {path} (expected .safetensors, .pt, .pth, .ckpt or a directory)")
+    raise CheckpointError(
+        f"unsupported checkpoint file {path} (expected .safetensors, .pt, .pth, .ckpt or a directory)"
+    )
 
 
 _NESTED_KEYS = ("ema_model", "ema", "model_ema", "state_dict", "model", "net", "params")
@@ -135,7 +138,9 @@ def _torch_state_dict(path: Path, prefer: str) -> dict[str, torch.Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - report any unpickling refusal with the file name
-        raise CheckpointError(f"cannot load {path} with weights_only=True (pickled objects are refused): {exc}") from None
+        raise CheckpointError(
+            f"cannot load {path} with weights_only=True (pickled objects are refused): {exc}"
+        ) from None
     keys = _NESTED_KEYS if prefer == "ema" else tuple(k for k in _NESTED_KEYS if "ema" not in k) + ("ema_model", "ema")
     while isinstance(data, dict) and not all(isinstance(v, torch.Tensor) for v in data.values()):
         nested = next((data[k] for k in keys if isinstance(data.get(k), dict)), None)

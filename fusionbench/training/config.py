@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping, TypeVar
+from typing import Any, TypeVar
 
 AMP_MODES = ("auto", "bf16", "fp16", "off")
 
@@ -49,7 +50,7 @@ class TrainConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "betas" in values:
@@ -58,7 +59,7 @@ class TrainConfig:
             values["lr_milestones"] = tuple(values["lr_milestones"])
         return cls(**values)
 
-    def with_overrides(self, **overrides: Any) -> "TrainConfig":
+    def with_overrides(self, **overrides: Any) -> TrainConfig:
         """A copy with the non-None overrides applied (command-line options)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..errors import FusionbenchError
-from .checkpoint import STATE_FILE, load_weights, save_checkpoint, MODEL_FILE, EMA_FILE, read_config
+from .checkpoint import EMA_FILE, MODEL_FILE, STATE_FILE, load_weights, read_config, save_checkpoint
 from .config import TrainConfig
 from .ema import EMA
 
@@ -119,7 +120,9 @@ class Trainer:
         model.train()
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
-        scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma)
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            optimizer, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma
+        )
         ema = EMA(model, cfg.ema_decay, cfg.ema_start) if cfg.ema_decay is not None else None
         amp_dtype = autocast_dtype(cfg.amp, self.device)
         scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -142,7 +145,9 @@ class Trainer:
                     loss = self.loss_fn(model, batch, generator)
                 value = float(loss.detach())
                 if not math.isfinite(value):
-                    raise TrainingDiverged(f"{self.description}: loss is {value} at step {step + 1}; lower the learning rate")
+                    raise TrainingDiverged(
+                        f"{self.description}: loss is {value} at step {step + 1}; lower the learning rate"
+                    )
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 if cfg.grad_clip:
@@ -230,7 +235,14 @@ class _ProgressBar:
     """A rich progress bar showing the running loss (only for interactive ``fusionbench train``)."""
 
     def __init__(self, description: str, total: int, completed: int):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),

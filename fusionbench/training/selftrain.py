@@ -18,8 +18,9 @@ so a reduced- and a full-resolution run of the same model share one checkpoint.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from ..errors import FusionbenchError
 from ..weights import locate, search_path
@@ -134,8 +135,10 @@ def self_trained_checkpoint(
         source = Path(shipped) / content_key(parts)
         if is_complete(source):
             path = cache.adopt(parts, source)
-            report(f"{tag}: using the checkpoint shipped with the plugin for this exact recipe and data ({path}); "
-                   f"{NO_SHIPPED_ENV}=1 trains it here instead")
+            report(
+                f"{tag}: using the checkpoint shipped with the plugin for this exact recipe and data ({path}); "
+                f"{NO_SHIPPED_ENV}=1 trains it here instead"
+            )
             return path
     path, trained = cache.get_or_train(parts, train_into)
     if not trained:
@@ -183,7 +186,9 @@ def load_state_strictly(net: Any, state: Mapping[str, Any], path: Path, *, label
         missing, unexpected = net.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # size mismatches
         mismatch = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line), str(exc)[:200])
-        raise CheckpointError(f"checkpoint {path} does not fit the {label} network of preset {preset!r} ({mismatch})") from None
+        raise CheckpointError(
+            f"checkpoint {path} does not fit the {label} network of preset {preset!r} ({mismatch})"
+        ) from None
     if missing or unexpected:
         raise CheckpointError(
             f"checkpoint {path} does not fit the {label} network of preset {preset!r} ({len(missing)} missing, "

@@ -9,7 +9,8 @@ worker does not, because the coordinator is the only MLflow writer of a benchmar
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 TRAIN_EXPERIMENT = "fusionbench-train"
 
@@ -46,7 +47,9 @@ class MlflowTrainingLogger:
         self.client = MlflowClient(tracking_uri=self.tracking_uri or mlflow.get_tracking_uri())
         experiment = self.client.get_experiment_by_name(self.experiment)
         experiment_id = experiment.experiment_id if experiment else self.client.create_experiment(self.experiment)
-        run = self.client.create_run(experiment_id, run_name=self.run_name, tags={"fusionbench.kind": "train", **self.tags})
+        run = self.client.create_run(
+            experiment_id, run_name=self.run_name, tags={"fusionbench.kind": "train", **self.tags}
+        )
         self.run_id = run.info.run_id
         flat = _flatten(params)
         items = [Param(k, str(v)[:6000]) for k, v in sorted(flat.items())]

@@ -17,7 +17,9 @@ def fb(*args: str, cwd: Path, env: dict | None = None, check: bool = True) -> su
         [sys.executable, "-m", "fusionbench", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"fusionbench {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"fusionbench {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -93,13 +95,34 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(good_fixture_only, tmp_path):
 
     from fusionbench.results.reader import latest_runs, read_scores
 
-    argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-lms,fixture-slow",
-            "--seeds", "0,1,2", "--workers", "1", "--no-mlflow"]
+    argv = [
+        sys.executable,
+        "-m",
+        "fusionbench",
+        "run",
+        "--suite",
+        "fixture-suite",
+        "-m",
+        "fixture-lms,fixture-slow",
+        "--seeds",
+        "0,1,2",
+        "--workers",
+        "1",
+        "--no-mlflow",
+    ]
     env = {**os.environ, "COLUMNS": "200"}
     # A terminal's foreground job has SIGINT's default disposition; a test run started from a
     # non-interactive shell's background job inherits SIG_IGN, so restore the default.
-    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     runs_dir = tmp_path / "fusionbench-results" / "runs"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(runs_dir.rglob("run-*.parquet"))) < 2:
@@ -116,7 +139,9 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(good_fixture_only, tmp_path):
     assert f"{n_ok} already done" in rerun.stdout
     scores = read_scores(tmp_path / "fusionbench-results")
     assert len(scores) == 6 * 3  # every run complete, none duplicated
-    kept = scores[scores["run_key"].isin(done_before["run_key"])].sort_values(["run_key", "image_id"])["value"].to_numpy()
+    kept = (
+        scores[scores["run_key"].isin(done_before["run_key"])].sort_values(["run_key", "image_id"])["value"].to_numpy()
+    )
     assert (kept == done_before.sort_values(["run_key", "image_id"])["value"].to_numpy()).all()
 
 
@@ -126,10 +151,25 @@ def test_workers_exit_when_the_coordinator_is_killed(good_fixture_only, tmp_path
     import signal
     import time
 
-    argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-slow",
-            "--seeds", "0,1,2,3,4,5", "--workers", "1", "--no-mlflow"]
+    argv = [
+        sys.executable,
+        "-m",
+        "fusionbench",
+        "run",
+        "--suite",
+        "fixture-suite",
+        "-m",
+        "fixture-slow",
+        "--seeds",
+        "0,1,2,3,4,5",
+        "--workers",
+        "1",
+        "--no-mlflow",
+    ]
     env = {**os.environ, "FB_FIXTURE_SETUP_SLEEP": "120"}  # a long "training" that reports nothing
-    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
     def workers() -> list[int]:
         found = []
@@ -157,15 +197,29 @@ def test_workers_exit_when_the_coordinator_is_killed(good_fixture_only, tmp_path
     alive = children
     while time.monotonic() < deadline and alive:
         time.sleep(0.2)
-        alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1])]
+        alive = [
+            pid
+            for pid in children
+            if Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1])
+        ]
     assert not alive, f"worker(s) {alive} outlived their coordinator"
 
 
 def test_run_starts_by_naming_broken_plugins_and_conflicts(with_fixture_plugins, tmp_path):
     """`run` silently uses the first plugin of a conflict: it says so first, one line each."""
     monkey_env = {"FUSIONBENCH_DISABLE_PLUGINS": ""}
-    result = fb("run", "--suite", "fixture-suite", "-m", "fixture-good:fixture-lms", "--executor", "inline",
-                "--no-mlflow", cwd=tmp_path, env=monkey_env)
+    result = fb(
+        "run",
+        "--suite",
+        "fixture-suite",
+        "-m",
+        "fixture-good:fixture-lms",
+        "--executor",
+        "inline",
+        "--no-mlflow",
+        cwd=tmp_path,
+        env=monkey_env,
+    )
     lines = result.stdout.splitlines()
     broken = [line for line in lines if line.startswith("broken plugin:")]
     assert {line.split()[2] for line in broken} == {"fixture-broken-import", "fixture-raising"}
@@ -180,8 +234,24 @@ def test_run_starts_by_naming_broken_plugins_and_conflicts(with_fixture_plugins,
 def test_no_mlflow_flag_creates_no_store_and_logs_nothing(good_fixture_only, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     result = subprocess.run(
-        [sys.executable, "-m", "fusionbench", "run", "--suite", "fixture-suite", "-m", "fixture-lms", "--executor", "inline", "--no-mlflow"],
-        cwd=tmp_path, env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "fusionbench",
+            "run",
+            "--suite",
+            "fixture-suite",
+            "-m",
+            "fixture-lms",
+            "--executor",
+            "inline",
+            "--no-mlflow",
+        ],
+        cwd=tmp_path,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 ok" in result.stdout
@@ -196,12 +266,22 @@ def test_the_sweep_bar_counts_a_retried_run_once_more_instead_of_running_past_it
 
     from fusionbench.cli.progress import RichListener
     from fusionbench.engine.executors.base import Job, JobFinished, JobStarted
-    from fusionbench.results.records import RunOutcome, SessionInfo
     from fusionbench.engine.runspec import ComponentRef, RunSpec
+    from fusionbench.results.records import RunOutcome, SessionInfo
 
     run = RunSpec(
-        suite="s", suite_version="1", task="pansharpening", protocol="reduced", dataset=ComponentRef("dataset", "d"),
-        split="test", model=ComponentRef("model", "m"), sampler=None, metrics=(), seed=0, repetition=0, data_sha256="x",
+        suite="s",
+        suite_version="1",
+        task="pansharpening",
+        protocol="reduced",
+        dataset=ComponentRef("dataset", "d"),
+        split="test",
+        model=ComponentRef("model", "m"),
+        sampler=None,
+        metrics=(),
+        seed=0,
+        repetition=0,
+        data_sha256="x",
     )
     listener = RichListener(Console(file=io.StringIO(), width=120))
     ui = listener.as_listener()
@@ -250,7 +330,11 @@ def test_the_sweep_bar_is_never_behind_the_runs_it_has_listed_and_a_run_bar_is_n
         assert listener.progress.tasks[-1].percentage == 20
         outcome = RunOutcome(status="ok", started_at=now, finished_at=now)
         # the runner records (and prints) a run before the executor's JobFinished reaches the UI
-        ui.on_record(RunRecord(run_key=runs[0].run_key, attempt=1, suite="s", label=runs[0].label, spec_json="{}", outcome=outcome))
+        ui.on_record(
+            RunRecord(
+                run_key=runs[0].run_key, attempt=1, suite="s", label=runs[0].label, spec_json="{}", outcome=outcome
+            )
+        )
         sweep = next(t for t in listener.progress.tasks if t.id == listener.sweep)
         assert sweep.completed == 1
         ui.on_event(JobFinished(jobs[0], outcome))

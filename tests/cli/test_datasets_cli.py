@@ -77,7 +77,9 @@ def test_check_synthetic(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     from fusionbench.datasets.synthetic import openers
 
-    assert openers.__getattr__("synthetic-ivf")().content_sha256("test")[:12] in result.output.replace("\n", "").replace("│", "").replace(" ", "")
+    assert openers.__getattr__("synthetic-ivf")().content_sha256("test")[:12] in result.output.replace(
+        "\n", ""
+    ).replace("│", "").replace(" ", "")
 
 
 def test_check_absent_dataset_says_where_and_how(runner: CliRunner, tmp_path: Path) -> None:
@@ -88,15 +90,24 @@ def test_check_absent_dataset_says_where_and_how(runner: CliRunner, tmp_path: Pa
 
 
 def test_check_reports_wald_error_of_a_real_sample(runner: CliRunner, shared_data: Path) -> None:
-    args = ["check", "custom-scenes-rr", "-p", "path=pansharpening/cdif_WV3_test_RR.mat", "-p", "sensor=WV3", "--data-root", str(shared_data)]
+    args = [
+        "check",
+        "custom-scenes-rr",
+        "-p",
+        "path=pansharpening/cdif_WV3_test_RR.mat",
+        "-p",
+        "sensor=WV3",
+        "--data-root",
+        str(shared_data),
+    ]
     result = runner.invoke(datasets_group, args)
     assert result.exit_code == 0, result.output
     assert "e-12" in result.output or "e-11" in result.output
 
 
 def test_check_fails_on_corrupt_data(runner: CliRunner, tmp_path: Path) -> None:
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     for sub in ("ir", "vi"):
         (tmp_path / "ivf/tno" / sub).mkdir(parents=True)
@@ -125,7 +136,6 @@ def test_check_shows_bracketed_error_text(runner: CliRunner, tmp_path: Path) -> 
     import numpy as np
 
     from fusionbench.datasets.writers import write_h5_stacks
-
     from fusionbench.testing.synthetic import pan_stacks
 
     stacks = pan_stacks(n=3)

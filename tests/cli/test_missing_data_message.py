@@ -85,5 +85,7 @@ def test_no_data_root_says_how_to_set_one(tmp_path: Path) -> None:
     result = fb("run", "--suite", "reduced-res", "-d", "wv3-rr,qb-rr", "--plan", "--no-mlflow", cwd=tmp_path)
     output = result.stdout
     assert result.returncode == 0, output + result.stderr
-    assert output.count("No data root is set: pass --data-root PATH or set $FUSIONBENCH_DATA=PATH.") == 2  # one per dataset
+    assert (
+        output.count("No data root is set: pass --data-root PATH or set $FUSIONBENCH_DATA=PATH.") == 2
+    )  # one per dataset
     assert output.count("<root>/pansharpening/qb/test_qb_multiExm1.h5") == 1

@@ -42,7 +42,12 @@ def _render(*renderables, width: int = 80) -> str:
 
 
 def test_labels_with_brackets_print_literally_and_the_method_column_survives_80_columns():
-    methods = [("c-gsa", '{"clusters":3}'), ("c-gsa", '{"clusters":7}'), ("evil[/", "{}"), ("a-rather-long-method-name-variant", "{}")]
+    methods = [
+        ("c-gsa", '{"clusters":3}'),
+        ("c-gsa", '{"clusters":7}'),
+        ("evil[/", "{}"),
+        ("a-rather-long-method-name-variant", "{}"),
+    ]
     board = build_leaderboard(_scores(methods))
     tables = rich_board_tables(board_grid(board, "synthetic-gf2-rr"), "s", 80)
     assert len(tables) > 1  # six "mean ± std" columns do not fit in 80 columns: split, not squeezed
@@ -66,12 +71,20 @@ def test_print_leaderboard_says_what_the_rank_means(tmp_path, monkeypatch):
 
 
 def test_plugin_and_component_text_is_never_parsed_as_markup():
-    status = SimpleNamespace(name="p[/", dist="d[/b]", version="1", state="broken", short_error="boom [/red] [bold]", components={})
+    status = SimpleNamespace(
+        name="p[/", dist="d[/b]", version="1", state="broken", short_error="boom [/red] [bold]", components={}
+    )
     registry = SimpleNamespace(statuses=[status], all=lambda kind: [])
     assert "boom [/red] [bold]" in _render(plugins_table(registry), width=200)
     from fusionbench.specs import ModelSpec
 
-    spec = ModelSpec(name="m[/]", version="1", tasks=frozenset({"pansharpening"}), factory="x:y", description="uses [/path] and [bold]")
+    spec = ModelSpec(
+        name="m[/]",
+        version="1",
+        tasks=frozenset({"pansharpening"}),
+        factory="x:y",
+        description="uses [/path] and [bold]",
+    )
     entry = SimpleNamespace(spec=spec, plugin="p", dist="d", dist_version="1", name="m[/]")
     assert "uses [/path] and [bold]" in _render(components_table("models", [entry]), width=300)
     text = _render(info_panel(entry, SimpleNamespace(all=lambda kind: [])), width=200)
@@ -88,10 +101,24 @@ def test_publishing_unchanged_results_twice_writes_identical_files(good_fixture_
 
     registry = load_registry(disabled=["mlflow"])
     models = [Selection.parse(m) for m in ("fixture-lms", "fixture-noisy[sigma=0.5]", "fixture-noisy[sigma=0.05]")]
-    run_plan(registry, plan_suite(registry, "fixture-suite", models=models), RunOptions(results_dir=tmp_path / "r", executor="inline"))
+    run_plan(
+        registry,
+        plan_suite(registry, "fixture-suite", models=models),
+        RunOptions(results_dir=tmp_path / "r", executor="inline"),
+    )
     for name in ("a", "b"):
         result = CliRunner().invoke(
-            cli, ["leaderboard", "publish", "--suite", "fixture-suite", "--results", str(tmp_path / "r"), "--dir", str(tmp_path / name)]
+            cli,
+            [
+                "leaderboard",
+                "publish",
+                "--suite",
+                "fixture-suite",
+                "--results",
+                str(tmp_path / "r"),
+                "--dir",
+                str(tmp_path / name),
+            ],
         )
         assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())

@@ -34,8 +34,22 @@ def wv3_saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("wv3")
     results, outs = root / "res", root / "outs"
     code, output = _invoke(
-        "run", "--suite", "reduced-res", "-m", "exp", "-d", "synthetic-wv3-rr", "--max-items", "2",
-        "--executor", "inline", "--no-mlflow", "--results", str(results), "--save-outputs", str(outs),
+        "run",
+        "--suite",
+        "reduced-res",
+        "-m",
+        "exp",
+        "-d",
+        "synthetic-wv3-rr",
+        "--max-items",
+        "2",
+        "--executor",
+        "inline",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        "--save-outputs",
+        str(outs),
     )
     assert code == 0, output
     return results, outs / "reduced-res" / "synthetic-wv3-rr" / "exp"
@@ -46,8 +60,19 @@ def test_pansharpening_round_trip(wv3_saved: tuple[Path, Path]) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["fused.h5", "outputs.json"]
     stamp = (folder / "fused.h5").stat().st_mtime_ns
     code, output = _invoke(
-        "score", "--suite", "reduced-res", "--dataset", "synthetic-wv3-rr", "--name", "Mine | v2", "--max-items", "2",
-        "--no-mlflow", "--results", str(results), str(folder),
+        "score",
+        "--suite",
+        "reduced-res",
+        "--dataset",
+        "synthetic-wv3-rr",
+        "--name",
+        "Mine | v2",
+        "--max-items",
+        "2",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        str(folder),
     )
     assert code == 0, output
     assert "matched by its image_ids" in output and "scored from outputs" in output
@@ -61,26 +86,65 @@ def test_pansharpening_round_trip(wv3_saved: tuple[Path, Path]) -> None:
     assert set(scores[scores["model"] == "exp"]["model_dist"]) != {"outputs"}
     # a second score of the same outputs resumes (nothing new), like a run
     code, output = _invoke(
-        "score", "--suite", "reduced-res", "--dataset", "synthetic-wv3-rr", "--name", "Mine | v2", "--max-items", "2",
-        "--no-mlflow", "--results", str(results), str(folder),
+        "score",
+        "--suite",
+        "reduced-res",
+        "--dataset",
+        "synthetic-wv3-rr",
+        "--name",
+        "Mine | v2",
+        "--max-items",
+        "2",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        str(folder),
     )
     assert code == 0 and "already scored" in output
     assert len(read_runs(results, "reduced-res")) == 2
     # rerunning exp (finished: skipped) leaves its saved outputs alone
     code, output = _invoke(
-        "run", "--suite", "reduced-res", "-m", "exp", "-d", "synthetic-wv3-rr", "--max-items", "2",
-        "--executor", "inline", "--no-mlflow", "--results", str(results), "--save-outputs", str(folder.parents[2]),
+        "run",
+        "--suite",
+        "reduced-res",
+        "-m",
+        "exp",
+        "-d",
+        "synthetic-wv3-rr",
+        "--max-items",
+        "2",
+        "--executor",
+        "inline",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        "--save-outputs",
+        str(folder.parents[2]),
     )
     assert code == 0 and "not written again" in output
     assert (folder / "fused.h5").stat().st_mtime_ns == stamp
-    code, output = _invoke("leaderboard", "show", "--suite", "reduced-res", "--format", "markdown", "--results", str(results))
+    code, output = _invoke(
+        "leaderboard", "show", "--suite", "reduced-res", "--format", "markdown", "--results", str(results)
+    )
     assert "Mine \\| v2 (scored from outputs)" in output
 
 
 def _bad(results: Path, folder: Path, *extra: str) -> str:
     code, output = _invoke(
-        "score", "--suite", "reduced-res", "--dataset", "synthetic-wv3-rr", "--name", "bad", "--max-items", "2",
-        "--no-mlflow", "--results", str(results), *extra, str(folder),
+        "score",
+        "--suite",
+        "reduced-res",
+        "--dataset",
+        "synthetic-wv3-rr",
+        "--name",
+        "bad",
+        "--max-items",
+        "2",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        *extra,
+        str(folder),
     )
     assert code == 2, output
     assert "Traceback" not in output
@@ -133,15 +197,43 @@ def test_bad_inputs_give_one_line_and_write_nothing(wv3_saved: tuple[Path, Path]
 def test_ivf_png_round_trip_is_exact(tmp_path: Path) -> None:
     results, outs = tmp_path / "res", tmp_path / "outs"
     code, output = _invoke(
-        "run", "--suite", "ivf", "-m", "average", "-d", "synthetic-ivf", "--max-items", "2", "--executor", "inline",
-        "--no-mlflow", "--results", str(results), "--save-outputs", str(outs), "--save-outputs-tif",
+        "run",
+        "--suite",
+        "ivf",
+        "-m",
+        "average",
+        "-d",
+        "synthetic-ivf",
+        "--max-items",
+        "2",
+        "--executor",
+        "inline",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        "--save-outputs",
+        str(outs),
+        "--save-outputs-tif",
     )
     assert code == 0, output
     folder = outs / "ivf" / "synthetic-ivf" / "average"
     assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".png", ".png", ".tif", ".tif"]
     code, output = _invoke(
-        "score", "--suite", "ivf", "--dataset", "synthetic-ivf", "--name", "png", "--glob", "*.png", "--max-items", "2",
-        "--no-mlflow", "--results", str(results), str(folder),
+        "score",
+        "--suite",
+        "ivf",
+        "--dataset",
+        "synthetic-ivf",
+        "--name",
+        "png",
+        "--glob",
+        "*.png",
+        "--max-items",
+        "2",
+        "--no-mlflow",
+        "--results",
+        str(results),
+        str(folder),
     )
     assert code == 0, output
     values = _by_model(results, "ivf")
@@ -155,8 +247,22 @@ def test_shared_pancollection_mat_folder(shared_data: Path, tmp_path: Path) -> N
     folder.mkdir()
     (folder / "cdif_WV3_test_RR.mat").symlink_to(shared_data / "pansharpening" / "cdif_WV3_test_RR.mat")
     dataset = "custom-scenes-rr[path=pansharpening/cdif_WV3_test_RR.mat,sensor=WV3]"
-    common = ["score", "--suite", "reduced-res", "--dataset", dataset, "--name", "gt", "--key", "gt", "--no-mlflow",
-              "--results", str(tmp_path / "res"), "--data-root", str(shared_data)]
+    common = [
+        "score",
+        "--suite",
+        "reduced-res",
+        "--dataset",
+        dataset,
+        "--name",
+        "gt",
+        "--key",
+        "gt",
+        "--no-mlflow",
+        "--results",
+        str(tmp_path / "res"),
+        "--data-root",
+        str(shared_data),
+    ]
     code, output = _invoke(*common, str(folder))
     assert code == 2 and "--scale 2047" in output and not (tmp_path / "res" / "runs").exists()
     code, output = _invoke(*common, "--scale", "2047", str(folder))
@@ -176,9 +282,21 @@ def test_shared_vifb_fused_folder(shared_data: Path, tmp_path: Path) -> None:
         for method in ("GFF", "CBF", "ADF", "LatLRR"):
             name = f"{image_id}_{method}.jpg"
             (fused / name).symlink_to(shared_data / "ivf" / "vifb" / "fused" / name)
-    common = ["score", "--suite", "ivf-vifb", "--dataset", "vifb", "--max-items", "2", "--no-mlflow",
-              "--data-root", str(shared_data)]
-    code, output = _invoke(*common, "--name", "GFF (VIFB)", "--glob", "*_GFF.jpg", "--results", str(tmp_path / "res"), str(fused))
+    common = [
+        "score",
+        "--suite",
+        "ivf-vifb",
+        "--dataset",
+        "vifb",
+        "--max-items",
+        "2",
+        "--no-mlflow",
+        "--data-root",
+        str(shared_data),
+    ]
+    code, output = _invoke(
+        *common, "--name", "GFF (VIFB)", "--glob", "*_GFF.jpg", "--results", str(tmp_path / "res"), str(fused)
+    )
     assert code == 0, output
     assert "matched 2 files by item id" in output
     scores = read_scores(tmp_path / "res", "ivf-vifb")

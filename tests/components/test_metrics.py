@@ -7,16 +7,41 @@ import sys
 
 import pytest
 
-from fusionbench.lazy import resolve
 from fusionbench.components.metrics import fusionbench_register_metrics
+from fusionbench.lazy import resolve
 from fusionbench.specs import NAME_PATTERN, MetricSpec
 
 SPECS = fusionbench_register_metrics()
 EXPECTED = {
-    "sam", "ergas", "psnr", "ssim", "q2n", "q-avg", "scc",
-    "d-lambda", "d-s", "qnr", "d-lambda-k", "hqnr",
-    "en", "sd", "sf", "ag", "mi", "scd", "vif", "qabf", "ssim-fusion", "psnr-fusion", "cc", "nabf", "rmse",
-    "ce", "ei", "qcb", "qcv",
+    "sam",
+    "ergas",
+    "psnr",
+    "ssim",
+    "q2n",
+    "q-avg",
+    "scc",
+    "d-lambda",
+    "d-s",
+    "qnr",
+    "d-lambda-k",
+    "hqnr",
+    "en",
+    "sd",
+    "sf",
+    "ag",
+    "mi",
+    "scd",
+    "vif",
+    "qabf",
+    "ssim-fusion",
+    "psnr-fusion",
+    "cc",
+    "nabf",
+    "rmse",
+    "ce",
+    "ei",
+    "qcb",
+    "qcv",
 }
 
 

@@ -16,6 +16,7 @@ def _nested_runs(client: MlflowClient) -> list:
     experiment = client.get_experiment_by_name("fusionbench-fixture-suite")
     return client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
 
+
 def test_parent_run_per_session_and_nested_run_per_runspec(good_fixture_only, mlflow_store, tmp_path):
     registry = load_registry()
     plan = plan_suite(registry, "fixture-suite")
@@ -123,7 +124,9 @@ def test_nested_runs_last_as_long_as_their_run(good_fixture_only, mlflow_store, 
     assert child.data.tags["fusionbench.status"] == "ok"
 
 
-def test_runs_are_named_like_the_leaderboard_with_params_named_by_owner_and_a_preview(good_fixture_only, mlflow_store, tmp_path):
+def test_runs_are_named_like_the_leaderboard_with_params_named_by_owner_and_a_preview(
+    good_fixture_only, mlflow_store, tmp_path
+):
     registry = load_registry()
     plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy[sigma=0.05]")])
     run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
@@ -148,7 +151,9 @@ def test_a_copied_store_keeps_its_artifacts(good_fixture_only, mlflow_template, 
     registry = load_registry()
     plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")])
     run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
-    experiment = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}").get_experiment_by_name("fusionbench-fixture-suite")
+    experiment = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}").get_experiment_by_name(
+        "fusionbench-fixture-suite"
+    )
     assert not experiment.artifact_location.startswith(("/", "file:")), experiment.artifact_location
     copy = tmp_path / "elsewhere"
     copy.mkdir()
@@ -171,10 +176,17 @@ def test_a_session_whose_process_died_is_marked_killed_by_the_next(good_fixture_
 
     client = MlflowClient(tracking_uri=mlflow_store)
     experiment_id = client.create_experiment("fusionbench-fixture-suite")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
-    stale = client.create_run(experiment_id, tags={"fusionbench.kind": "session", HOST_TAG: socket.gethostname(), PID_TAG: dead})
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    stale = client.create_run(
+        experiment_id, tags={"fusionbench.kind": "session", HOST_TAG: socket.gethostname(), PID_TAG: dead}
+    )
     child = client.create_run(experiment_id, tags={"fusionbench.kind": "run", "mlflow.parentRunId": stale.info.run_id})
-    alive = client.create_run(experiment_id, tags={"fusionbench.kind": "session", HOST_TAG: socket.gethostname(), PID_TAG: str(__import__("os").getpid())})
+    alive = client.create_run(
+        experiment_id,
+        tags={"fusionbench.kind": "session", HOST_TAG: socket.gethostname(), PID_TAG: str(__import__("os").getpid())},
+    )
     registry = load_registry()
     run_plan(registry, plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-lms")]),
              RunOptions(results_dir=tmp_path / "results", executor="inline"))  # fmt: skip

@@ -12,7 +12,6 @@ from PIL import Image
 from fusionbench.datasets import hsi, pairs, pancollection
 from fusionbench.datasets.images import read_image
 from fusionbench.datasets.writers import write_h5_stacks, write_pair_folders
-
 from fusionbench.testing.synthetic import pan_stacks
 
 
@@ -116,9 +115,15 @@ def test_harvard_medical_under_mif_harvard(tmp_path: Path, other: str) -> None:
 # -- PanCollection: training and validation splits ---------------------------------------------------
 @pytest.mark.parametrize(
     ("sensor", "bands", "peak", "valid_name"),
-    [("wv3", 8, 2047.0, "valid_wv3.h5"), ("gf2", 4, 1023.0, "valid_gf2_19809.h5"), ("qb", 4, 2047.0, "valid_qb_17139.h5")],
+    [
+        ("wv3", 8, 2047.0, "valid_wv3.h5"),
+        ("gf2", 4, 1023.0, "valid_gf2_19809.h5"),
+        ("qb", 4, 2047.0, "valid_qb_17139.h5"),
+    ],
 )
-def test_pancollection_train_and_valid_splits(tmp_path: Path, sensor: str, bands: int, peak: float, valid_name: str) -> None:
+def test_pancollection_train_and_valid_splits(
+    tmp_path: Path, sensor: str, bands: int, peak: float, valid_name: str
+) -> None:
     folder = tmp_path / "pansharpening" / sensor.upper()
     train = pan_stacks(n=6, bands=bands, lr=4, seed=1, max_value=peak)
     valid = pan_stacks(n=2, bands=bands, lr=4, seed=2, max_value=peak)

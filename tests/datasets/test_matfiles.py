@@ -23,10 +23,14 @@ FINITE = st.floats(-1e6, 1e6, allow_nan=False, width=64)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     arr=hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=5), elements=FINITE),
-    text=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=12).map(str.strip).filter(bool),
+    text=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=12)
+    .map(str.strip)
+    .filter(bool),
     version=st.sampled_from(["v5", "v7.3"]),
 )
-def test_round_trip_both_versions(tmp_path_factory: pytest.TempPathFactory, arr: np.ndarray, text: str, version: str) -> None:
+def test_round_trip_both_versions(
+    tmp_path_factory: pytest.TempPathFactory, arr: np.ndarray, text: str, version: str
+) -> None:
     path = tmp_path_factory.mktemp("mat") / "x.mat"
     if version == "v7.3":
         save_mat_v73(path, {"A": arr, "sensor": text})
@@ -77,7 +81,11 @@ def test_grip_convention_i_ms_is_low_resolution(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     scipy.io.savemat(
         tmp_path / "img.mat",
-        {"I_MS": rng.integers(1, 2047, (8, 8, 4)).astype(np.uint16), "I_PAN": rng.integers(1, 2047, (32, 32)).astype(np.uint16), "sensor": "IKONOS"},
+        {
+            "I_MS": rng.integers(1, 2047, (8, 8, 4)).astype(np.uint16),
+            "I_PAN": rng.integers(1, 2047, (32, 32)).astype(np.uint16),
+            "sensor": "IKONOS",
+        },
     )
     scene = read_mat_scene(tmp_path / "img.mat")
     assert scene.ms.shape == (4, 8, 8) and scene.lms is None and scene.gt is None
@@ -135,7 +143,9 @@ def test_real_cdif_samples_in_dn(shared_data: Path) -> None:
     assert item.extras["scale"] == 2047.0
     np.testing.assert_allclose(item.reference, np.round(item.reference), atol=1e-6)  # gt×2047 is integer DN
     assert item.inputs["ms"].shape == (8, 64, 64) and item.inputs["lms"].shape == (8, 256, 256)
-    ple = open_scenes_rr(root=shared_data, path="pansharpening/cdif_Pleiades_test_RR.mat", sensor="Pleiades", max_value=1023)
+    ple = open_scenes_rr(
+        root=shared_data, path="pansharpening/cdif_Pleiades_test_RR.mat", sensor="Pleiades", max_value=1023
+    )
     item = next(ple.items())
     assert ple.card.max_value == 1023 and ple.card.mtf_gnyq == (0.3,) * 4
     np.testing.assert_allclose(item.reference, np.round(item.reference), atol=1e-6)
@@ -155,7 +165,12 @@ def test_real_full_resolution_scenes(shared_data: Path) -> None:
     item = next(open_scenes_fr(root=shared_data, path="pansharpening/zpnn_WV3_example_FR.mat", sensor="WV3").items())
     assert item.inputs["lms"].shape == (8, 128, 128) and item.reference is None
     assert open_scenes_fr(root=shared_data, path="pansharpening/imgWV2_FR.mat").card.sensor == "WV2"
-    assert open_scenes_fr(root=shared_data, path="pansharpening/grip_imgIK_FR.mat").card.mtf_gnyq == (0.26, 0.28, 0.29, 0.28)
+    assert open_scenes_fr(root=shared_data, path="pansharpening/grip_imgIK_FR.mat").card.mtf_gnyq == (
+        0.26,
+        0.28,
+        0.29,
+        0.28,
+    )
 
 
 # -- axis order decided by geometry relative to PAN -------------------------------------------------
@@ -184,7 +199,9 @@ def test_channel_first_is_diagnosed_from_geometry(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     pan = rng.random((24, 28))
     scipy.io.savemat(tmp_path / "cf.mat", {"I_MS_LR": rng.random((8, 6, 7)), "I_PAN": pan})
-    with pytest.raises(DataFormatError, match=r"cf\.mat.*'I_MS_LR' has shape \(8, 6, 7\): wrong axis order \(channel-first"):
+    with pytest.raises(
+        DataFormatError, match=r"cf\.mat.*'I_MS_LR' has shape \(8, 6, 7\): wrong axis order \(channel-first"
+    ):
         read_mat_scene(tmp_path / "cf.mat")
     # many bands, channel-first: the old "first axis <= 16" guess let this one through as 6-band data
     scipy.io.savemat(tmp_path / "cf31.mat", {"I_MS_LR": rng.random((31, 6, 7)), "I_PAN": pan})
@@ -193,7 +210,9 @@ def test_channel_first_is_diagnosed_from_geometry(tmp_path: Path) -> None:
     # a cube that fits both ways is taken in MATLAB order
     scipy.io.savemat(tmp_path / "cube.mat", {"I_MS_LR": rng.random((8, 8, 8)), "I_PAN": rng.random((32, 32))})
     assert read_mat_scene(tmp_path / "cube.mat").ms.shape == (8, 8, 8)
-    scipy.io.savemat(tmp_path / "gt.mat", {"I_MS_LR": rng.random((6, 7, 4)), "I_GT": rng.random((6, 7, 4)), "I_PAN": pan})
+    scipy.io.savemat(
+        tmp_path / "gt.mat", {"I_MS_LR": rng.random((6, 7, 4)), "I_GT": rng.random((6, 7, 4)), "I_PAN": pan}
+    )
     with pytest.raises(DataFormatError, match=r"'I_GT' has shape \(6, 7, 4\) but PAN is 24×28"):
         read_mat_scene(tmp_path / "gt.mat")
 
@@ -206,4 +225,6 @@ def test_the_sensor_band_count_decides_ambiguous_shapes(tmp_path: Path) -> None:
     assert read_mat_scene(tmp_path / "amb.mat").ms.shape == (32, 8, 16)
     with pytest.raises(DataFormatError, match="wrong axis order"):
         open_scenes_fr(root=tmp_path, path="amb.mat", sensor="WV3")
-    assert open_scenes_fr(root=tmp_path, path="amb.mat", sensor="HS32").card.bands == 32  # unknown sensor: the file decides
+    assert (
+        open_scenes_fr(root=tmp_path, path="amb.mat", sensor="HS32").card.bands == 32
+    )  # unknown sensor: the file decides

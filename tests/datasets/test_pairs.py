@@ -48,7 +48,9 @@ def test_grey_stored_as_rgb_is_exact(tmp_path: Path) -> None:
 def test_medical_colour_field_keeps_cbcr(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     write_pair_folders(
-        tmp_path / "mif/MRI_PET/MRI", tmp_path / "mif/MRI_PET/PET", [("11", rng.integers(0, 256, (8, 8)), _rgb(rng, 8, 8))]
+        tmp_path / "mif/MRI_PET/MRI",
+        tmp_path / "mif/MRI_PET/PET",
+        [("11", rng.integers(0, 256, (8, 8)), _rgb(rng, 8, 8))],
     )
     item = next(openers.__getattr__("harvard-mri-pet")(root=tmp_path).items())
     assert set(item.inputs) == {"mri", "other"} and item.extras["other_cbcr"].shape == (2, 8, 8)
@@ -58,7 +60,9 @@ def test_msrs_official_layout_and_splits(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     for split, stems in (("test", ["00001N", "00002D"]), ("train", ["00003D"])):
         write_pair_folders(
-            tmp_path / f"ivf/MSRS/{split}/ir", tmp_path / f"ivf/MSRS/{split}/vi", [(s, rng.integers(0, 256, (8, 8)), _rgb(rng, 8, 8)) for s in stems]
+            tmp_path / f"ivf/MSRS/{split}/ir",
+            tmp_path / f"ivf/MSRS/{split}/vi",
+            [(s, rng.integers(0, 256, (8, 8)), _rgb(rng, 8, 8)) for s in stems],
         )
     ds = openers.msrs(root=tmp_path)
     assert ds.n_items("test") == 2 and ds.n_items("train") == 1
@@ -67,7 +71,11 @@ def test_msrs_official_layout_and_splits(tmp_path: Path) -> None:
 
 def test_unpaired_images_are_an_error(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
-    write_pair_folders(tmp_path / "ivf/tno/ir", tmp_path / "ivf/tno/vi", [("1", rng.integers(0, 256, (8, 8)), rng.integers(0, 256, (8, 8)))])
+    write_pair_folders(
+        tmp_path / "ivf/tno/ir",
+        tmp_path / "ivf/tno/vi",
+        [("1", rng.integers(0, 256, (8, 8)), rng.integers(0, 256, (8, 8)))],
+    )
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "ivf/tno/ir/2.png")
     with pytest.raises(DataFormatError, match=r"unpaired images: 1 in .*ivf/tno/ir have no partner.*\['2'\]"):
         len(openers.tno(root=tmp_path))
@@ -103,7 +111,9 @@ def test_absent_dataset_message(tmp_path: Path) -> None:
 
 def test_custom_pairs(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
-    write_pair_folders(tmp_path / "a", tmp_path / "b", [("x", rng.integers(0, 256, (8, 8)), rng.integers(0, 256, (8, 8)))])
+    write_pair_folders(
+        tmp_path / "a", tmp_path / "b", [("x", rng.integers(0, 256, (8, 8)), rng.integers(0, 256, (8, 8)))]
+    )
     assert len(open_custom_ivf(root=tmp_path, ir="a", vi="b")) == 1
     assert set(next(open_custom_mif(root=tmp_path, mri="a", other="b").items()).inputs) == {"mri", "other"}
 
@@ -121,10 +131,19 @@ def _mk(p: Path) -> Path:
     colour=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_hypothesis_png_round_trip(tmp_path_factory: pytest.TempPathFactory, n: int, h: int, w: int, colour: bool, seed: int) -> None:
+def test_hypothesis_png_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, n: int, h: int, w: int, colour: bool, seed: int
+) -> None:
     root = tmp_path_factory.mktemp("pairs")
     rng = np.random.default_rng(seed)
-    pairs = [(f"{k:03d}", rng.integers(0, 256, (h, w)).astype(np.float64), _rgb(rng, h, w) if colour else rng.integers(0, 256, (h, w)).astype(np.float64)) for k in range(n)]
+    pairs = [
+        (
+            f"{k:03d}",
+            rng.integers(0, 256, (h, w)).astype(np.float64),
+            _rgb(rng, h, w) if colour else rng.integers(0, 256, (h, w)).astype(np.float64),
+        )
+        for k in range(n)
+    ]
     write_pair_folders(root / "ivf/roadscene/ir", root / "ivf/roadscene/vi", pairs)
     items = list(openers.roadscene(root=root).items())
     assert [i.image_id for i in items] == [p[0] for p in pairs]
@@ -166,7 +185,11 @@ def test_real_samples(shared_data: Path, name: str) -> None:
 
 def test_environment_variable_points_at_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(6)
-    write_pair_folders(tmp_path / "ivf/tno/ir", tmp_path / "ivf/tno/vi", [("1", rng.integers(0, 256, (8, 8)), rng.integers(0, 256, (8, 8)))])
+    write_pair_folders(
+        tmp_path / "ivf/tno/ir",
+        tmp_path / "ivf/tno/vi",
+        [("1", rng.integers(0, 256, (8, 8)), rng.integers(0, 256, (8, 8)))],
+    )
     monkeypatch.setenv("FUSIONBENCH_DATA", str(tmp_path))
     assert len(openers.tno(root=None)) == 1
     with pytest.raises(DatasetUnavailable, match=str(tmp_path / "elsewhere")):

@@ -15,7 +15,6 @@ from fusionbench.datasets.h5stack import H5Stack
 from fusionbench.datasets.pancollection import PanCollectionDataset, open_custom_fr, open_custom_rr, openers
 from fusionbench.datasets.writers import write_h5_stacks
 from fusionbench.errors import DataFormatError, DatasetUnavailable
-
 from fusionbench.testing.synthetic import pan_stacks
 
 
@@ -194,7 +193,9 @@ def test_custom_file_any_name(tmp_path: Path) -> None:
     lr=st.integers(1, 5),
     seed=st.integers(0, 2**16),
 )
-def test_hypothesis_round_trip(tmp_path_factory: pytest.TempPathFactory, n: int, sensor: str, lr: int, seed: int) -> None:
+def test_hypothesis_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, n: int, sensor: str, lr: int, seed: int
+) -> None:
     root = tmp_path_factory.mktemp("rt")
     entry = CATALOG[f"{sensor}-rr"]
     stacks = pan_stacks(n=n, bands=int(entry.bands or 4), lr=lr, seed=seed, max_value=entry.max_value)
@@ -241,4 +242,3 @@ def test_dn_file_and_all_zero_samples_pass(tmp_path: Path) -> None:
     assert "test" in ds._units_checked
     with pytest.raises(ValueError, match="scale must be a positive number"):
         open_custom_rr(root=tmp_path, path="pansharpening/wv3/test_wv3_multiExm1.h5", scale=0)
-

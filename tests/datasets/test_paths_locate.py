@@ -24,7 +24,10 @@ def test_match_is_case_insensitive_and_supports_starstar(tmp_path: Path) -> None
     (tmp_path / "PanCollection" / "a" / "b").mkdir(parents=True)
     (tmp_path / "PanCollection" / "a" / "b" / "test_wv3_multiExm1.h5").write_bytes(b"x")
     assert match(tmp_path, "ivf/tno/ir") == [tmp_path / "IVF" / "TNO" / "IR"]
-    assert find_file(tmp_path, ["pancollection/**/test_wv3_multiexm1.h5"]) == tmp_path / "PanCollection/a/b/test_wv3_multiExm1.h5"
+    assert (
+        find_file(tmp_path, ["pancollection/**/test_wv3_multiexm1.h5"])
+        == tmp_path / "PanCollection/a/b/test_wv3_multiExm1.h5"
+    )
     assert find_file(tmp_path, ["nothing/*.h5"]) is None
 
 

@@ -64,7 +64,9 @@ def test_bad_rasters(tmp_path: Path) -> None:
         read_raster(tmp_path / "junk.tif")
     with pytest.raises(DataFormatError, match="file not found"):
         read_raster(tmp_path / "absent.tif")
-    tifffile.imwrite(tmp_path / "stack.tif", np.zeros((2, 3, 8, 8), np.uint8), photometric="minisblack", planarconfig="separate")
+    tifffile.imwrite(
+        tmp_path / "stack.tif", np.zeros((2, 3, 8, 8), np.uint8), photometric="minisblack", planarconfig="separate"
+    )
     with pytest.raises(DataFormatError, match="one band axis at most"):
         read_raster(tmp_path / "stack.tif")
 

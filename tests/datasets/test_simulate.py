@@ -9,7 +9,13 @@ import pytest
 import scipy.io
 
 from fusionbench.datasets.scenes import open_scenes_rr, read_tiff_scene
-from fusionbench.datasets.simulate import WaldConfig, crop_to_multiple, resimulation_error, simulate_reduced_item, wald_reduce
+from fusionbench.datasets.simulate import (
+    WaldConfig,
+    crop_to_multiple,
+    resimulation_error,
+    simulate_reduced_item,
+    wald_reduce,
+)
 from fusionbench.errors import DataFormatError
 from fusionbench.sensors import get_sensor
 
@@ -44,7 +50,11 @@ def test_reader_and_simulation_agree_on_the_sample(shared_data: Path) -> None:
     stored = next(ds.items())
     assert resimulation_error(stored.reference, stored.inputs["ms"], ds.card.mtf_gnyq, 4) < WALD_TOLERANCE_DN
     # simulate='always' treats the stored gt-sized MS as a full-resolution scene one level down
-    sim = next(open_scenes_rr(root=shared_data, path="pansharpening/cdif_WV3_test_RR.mat", sensor="WV3", simulate="always").items())
+    sim = next(
+        open_scenes_rr(
+            root=shared_data, path="pansharpening/cdif_WV3_test_RR.mat", sensor="WV3", simulate="always"
+        ).items()
+    )
     np.testing.assert_array_equal(sim.reference, stored.inputs["ms"])
     assert sim.inputs["ms"].shape == (8, 16, 16) and sim.inputs["pan"].shape == (1, 64, 64)
 

@@ -117,7 +117,13 @@ def _hsi_items(n: int, ratio: int, hr: int, order: str | None, seed: int) -> lis
     seed=st.integers(0, 2**16),
 )
 def test_hsi_writer_round_trip(
-    tmp_path_factory: pytest.TempPathFactory, name: str, n: int, k: int, item_order: str | None, explicit: bool, seed: int
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    n: int,
+    k: int,
+    item_order: str | None,
+    explicit: bool,
+    seed: int,
 ) -> None:
     folder, file_name, ratio, stored = LAYOUTS[name]
     items = _hsi_items(n, ratio, k * ratio, item_order, seed)

@@ -11,8 +11,8 @@ import torch
 from fusionbench.diffusion.objectives import diffusion_loss
 from fusionbench.diffusion.samplers import DDIMSampler, DDPMSampler, DPMSolverPP2MSampler
 from fusionbench.diffusion.schedules import cosine_schedule
-from fusionbench.lazy import build
 from fusionbench.engine.planner import resolve_params
+from fusionbench.lazy import build
 
 
 @pytest.mark.parametrize("kind", ["x0", "eps", "v"])
@@ -86,5 +86,8 @@ def test_samplers_are_registered_and_built_from_their_specs():
         params = resolve_params("sampler", name, spec.params, {"steps": "10"})
         sampler = build(spec, **params)
         assert isinstance(sampler, cls) and sampler.steps == 10
-    ddim = build(registry.get("sampler", "ddim").spec, **resolve_params("sampler", "ddim", registry.get("sampler", "ddim").spec.params, {}))
+    ddim = build(
+        registry.get("sampler", "ddim").spec,
+        **resolve_params("sampler", "ddim", registry.get("sampler", "ddim").spec.params, {}),
+    )
     assert (ddim.steps, ddim.eta, ddim.respacing) == (25, 0.0, "ddim")

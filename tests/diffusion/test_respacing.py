@@ -47,7 +47,9 @@ def test_impossible_requests_fail_with_a_message():
 def test_infeasible_ddim_count_names_the_nearest_feasible_counts_and_the_even_rule():
     """DDIF's T = 500: 26 steps has no integer stride (25 -> stride 20, 27 -> stride 19)."""
     assert ddim_feasible_counts(500)[23:29] == [24, 25, 27, 28, 30, 32]
-    with pytest.raises(ValueError, match=r"ddim26\); the nearest step counts that work are 25 and 27, or use respacing=even"):
+    with pytest.raises(
+        ValueError, match=r"ddim26\); the nearest step counts that work are 25 and 27, or use respacing=even"
+    ):
         space_timesteps(500, "ddim26")
     assert len(space_timesteps(500, "26")) == 26  # what the advice leads to
 

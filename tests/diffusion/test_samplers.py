@@ -57,7 +57,9 @@ def test_ddim_follows_its_analytic_linear_map_on_a_gaussian():
     # mu = 0: x0_hat = k x_t, so each DDIM step multiplies x by (a' a s^2 + σ' σ) / (a^2 s^2 + σ^2)
     s, sched = 0.3, linear_schedule(1000)
     sampler = DDIMSampler(steps=10)
-    out = sampler.sample(gaussian_denoiser(sched, 0.0, s), (1,), x_init=torch.ones(1, dtype=torch.float64), dtype=torch.float64)
+    out = sampler.sample(
+        gaussian_denoiser(sched, 0.0, s), (1,), x_init=torch.ones(1, dtype=torch.float64), dtype=torch.float64
+    )
     kept = sampler.timesteps
     factor = 1.0
     for i in reversed(range(len(kept))):
@@ -72,7 +74,9 @@ def _ode_error(name: str, steps: int) -> float:
     """|sampler − exact probability-flow ODE solution| for a Gaussian, from a deterministic start."""
     s, sched = 0.3, cosine_schedule(4000)
     sampler = make_sampler(name, steps=steps, respacing="even")
-    out = sampler.sample(gaussian_denoiser(sched, 0.0, s), (1,), x_init=torch.ones(1, dtype=torch.float64), dtype=torch.float64)
+    out = sampler.sample(
+        gaussian_denoiser(sched, 0.0, s), (1,), x_init=torch.ones(1, dtype=torch.float64), dtype=torch.float64
+    )
     ab_start = sched.alpha_bar(sampler.timesteps[-1])
     exact = math.sqrt(s**2 / (ab_start * s**2 + 1 - ab_start))  # the flow scales by the std ratio
     return abs(float(out) - exact)
@@ -95,7 +99,9 @@ def test_samplers_reproduce_the_gaussian_data_distribution(name, steps):
     mu, s = 0.7, 0.3
     sampler = make_sampler(name, steps=steps, respacing="even")
     generator = torch.Generator().manual_seed(0)
-    out = sampler.sample(gaussian_denoiser(linear_schedule(1000), mu, s), (1, 20_000), generator=generator, dtype=torch.float64)
+    out = sampler.sample(
+        gaussian_denoiser(linear_schedule(1000), mu, s), (1, 20_000), generator=generator, dtype=torch.float64
+    )
     assert float(out.mean()) == pytest.approx(mu, abs=0.01)
     assert float(out.std()) == pytest.approx(s, abs=0.01)
     assert sampler.nfe == steps
@@ -114,7 +120,9 @@ def test_parameterisations_give_the_same_samples(kind, name):
     torch.testing.assert_close(other, reference, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("sampler", [DDPMSampler(steps=20), DDIMSampler(steps=20, eta=1.0), DPMSolverPP2MSampler(steps=20)])
+@pytest.mark.parametrize(
+    "sampler", [DDPMSampler(steps=20), DDIMSampler(steps=20, eta=1.0), DPMSolverPP2MSampler(steps=20)]
+)
 def test_same_seed_same_output_other_seed_other_output(sampler):
     denoiser = gaussian_denoiser(cosine_schedule(100), 0.0, 0.5)
     a = sampler.sample(denoiser, (4, 8), generator=torch.Generator().manual_seed(7))
@@ -127,8 +135,16 @@ def test_same_seed_same_output_other_seed_other_output(sampler):
 def test_ddim_eta_adds_noise_only_when_positive():
     denoiser = gaussian_denoiser(cosine_schedule(100), 0.0, 0.5)
     x_init = torch.randn(16, generator=torch.Generator().manual_seed(0))
-    det = [DDIMSampler(steps=10).sample(denoiser, (16,), generator=torch.Generator().manual_seed(s), x_init=x_init) for s in (1, 2)]
-    sto = [DDIMSampler(steps=10, eta=1.0).sample(denoiser, (16,), generator=torch.Generator().manual_seed(s), x_init=x_init) for s in (1, 2)]
+    det = [
+        DDIMSampler(steps=10).sample(denoiser, (16,), generator=torch.Generator().manual_seed(s), x_init=x_init)
+        for s in (1, 2)
+    ]
+    sto = [
+        DDIMSampler(steps=10, eta=1.0).sample(
+            denoiser, (16,), generator=torch.Generator().manual_seed(s), x_init=x_init
+        )
+        for s in (1, 2)
+    ]
     assert torch.equal(det[0], det[1])
     assert not torch.equal(sto[0], sto[1])
 
@@ -186,7 +202,13 @@ def test_x0_correction_hook_is_called_every_step_and_used(name):
         return target
 
     sampler = make_sampler(name, steps=5)
-    out = sampler.sample(gaussian_denoiser(cosine_schedule(50), 0.0, 1.0), (2, 3), generator=torch.Generator().manual_seed(0), x0_correction=correct, dtype=torch.float64)
+    out = sampler.sample(
+        gaussian_denoiser(cosine_schedule(50), 0.0, 1.0),
+        (2, 3),
+        generator=torch.Generator().manual_seed(0),
+        x0_correction=correct,
+        dtype=torch.float64,
+    )
     assert [i for i, _ in steps] == [4, 3, 2, 1, 0]
     assert [t for _, t in steps] == [40, 30, 20, 10, 0]
     torch.testing.assert_close(out, target)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fusionbench.errors import FusionbenchError
+from fusionbench.engine.devices import visible_gpus
 from fusionbench.engine.execution import WorkerConfig, execute_run
 from fusionbench.engine.executors.inline import inline_device
-from fusionbench.engine.devices import visible_gpus
 from fusionbench.engine.executors.local import make_slots
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
+from fusionbench.errors import FusionbenchError
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs
-from fusionbench.engine.runner import RunOptions, run_plan
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from fusionbench import ModelSpec, hookimpl
-from fusionbench.engine.executors.base import WorkerConfig
-from fusionbench.engine.executors.base import Job, JobStarted
+from fusionbench.engine.executors.base import Job, JobStarted, WorkerConfig
 from fusionbench.engine.executors.local import LocalExecutor
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.engine.runner import RunOptions, run_plan
 
 
 class RaisingSelector:
@@ -57,7 +56,9 @@ def test_after_a_raising_selector_the_next_plugin_decides(good_fixture_only, tmp
     started: list[JobStarted] = []
     jobs = [Job(plan.runs[0], 1), Job(replace(plan.runs[0], seed=5), 1)]
     LocalExecutor(workers=2, registry=registry).run(
-        jobs, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None
+        jobs,
+        WorkerConfig(results_dir=str(tmp_path)),
+        lambda e: started.append(e) if isinstance(e, JobStarted) else None,
     )
     assert started[0].device == "cpu1"
     assert started[0].hook_errors == ("bad-selector.fusionbench_select_device: RuntimeError: selector down",)

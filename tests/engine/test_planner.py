@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fusionbench.errors import PlanError
-from fusionbench.engine.planner import Selection, plan_suite, resolve_params
-from fusionbench.registry import load_registry
 from fusionbench import hookimpl
+from fusionbench.engine.planner import Selection, plan_suite, resolve_params
+from fusionbench.errors import PlanError
+from fusionbench.registry import load_registry
 from fusionbench.specs import ParamSpec, Requirements
 
 
@@ -32,7 +32,9 @@ def test_resolved_params_enter_the_run_and_its_key(good_fixture_only):
 
 
 def test_seeds_multiply_runs_and_dataset_params_are_recorded(good_fixture_only):
-    plan = plan_suite(load_registry(), "fixture-suite", seeds=[0, 1, 2], datasets=[Selection.parse("fixture-scenes[n=2]")])
+    plan = plan_suite(
+        load_registry(), "fixture-suite", seeds=[0, 1, 2], datasets=[Selection.parse("fixture-scenes[n=2]")]
+    )
     assert len(plan.runs) == 2 * 3
     assert {r.seed for r in plan.runs} == {0, 1, 2}
     assert all(dict(r.dataset.params) == {"n": 2} for r in plan.runs)
@@ -74,8 +76,11 @@ def test_sampler_selection_sweeps_diffusion_models_and_leaves_the_others_alone()
     registry = load_registry(disabled=["mlflow"])
     samplers = [Selection.parse("ddim[eta=0.5]"), Selection.parse("dpmpp-2m[steps=10]")]
     plan = plan_suite(
-        registry, "reduced-res", models=[Selection.parse("ddif"), Selection.parse("exp")],
-        datasets=[Selection.parse("synthetic-wv3-rr")], samplers=samplers,
+        registry,
+        "reduced-res",
+        models=[Selection.parse("ddif"), Selection.parse("exp")],
+        datasets=[Selection.parse("synthetic-wv3-rr")],
+        samplers=samplers,
     )
     by_sampler = {(r.model.name, r.sampler.name if r.sampler else None): r for r in plan.runs}
     assert set(by_sampler) == {("ddif", "ddim"), ("ddif", "dpmpp-2m"), ("exp", None)}
@@ -84,7 +89,9 @@ def test_sampler_selection_sweeps_diffusion_models_and_leaves_the_others_alone()
     assert dict(by_sampler["ddif", "dpmpp-2m"].sampler.params)["steps"] == 10
     assert len({r.run_key for r in plan.runs}) == 3
     with pytest.raises(PlanError, match="has no parameter"):
-        plan_suite(registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddim[stepz=3]")])
+        plan_suite(
+            registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddim[stepz=3]")]
+        )
     with pytest.raises(Exception, match="ddimm"):
         plan_suite(registry, "reduced-res", models=[Selection.parse("ddif")], samplers=[Selection.parse("ddimm")])
 
@@ -98,8 +105,12 @@ def test_a_checkpoint_parameter_keys_runs_by_its_content(tmp_path):
     (checkpoint / "ema.safetensors").write_bytes(b"first")
 
     def key() -> tuple[str, tuple[str, ...]]:
-        plan = plan_suite(registry, "reduced-res", models=[Selection.parse(f"ddif[checkpoint={checkpoint}]")],
-                          datasets=[Selection.parse("synthetic-wv3-rr")])
+        plan = plan_suite(
+            registry,
+            "reduced-res",
+            models=[Selection.parse(f"ddif[checkpoint={checkpoint}]")],
+            datasets=[Selection.parse("synthetic-wv3-rr")],
+        )
         return plan.runs[0].run_key, plan.runs[0].weights_sha256
 
     first, hashes = key()
@@ -116,7 +127,9 @@ def test_a_checkpoint_parameter_keys_runs_by_its_content(tmp_path):
 def _model(name, **kwargs):
     from fusionbench import ModelSpec
 
-    return ModelSpec(name=name, version="1", tasks=frozenset({"pansharpening"}), factory="fb_fixture.components:LmsModel", **kwargs)
+    return ModelSpec(
+        name=name, version="1", tasks=frozenset({"pansharpening"}), factory="fb_fixture.components:LmsModel", **kwargs
+    )
 
 
 class _Demanding:
@@ -143,7 +156,10 @@ def _reasons(plan):
     return {s.model: s.reason for s in plan.skipped if s.dataset == "fixture-scenes"}
 
 
-DEMANDING = [Selection.parse(m) for m in ("needs-8-bands", "needs-ratio-2", "full-res-only", "gpu-only", "big-gpu", "big-gpu-only")]
+DEMANDING = [
+    Selection.parse(m)
+    for m in ("needs-8-bands", "needs-ratio-2", "full-res-only", "gpu-only", "big-gpu", "big-gpu-only")
+]
 
 
 def test_band_ratio_and_protocol_limits_are_skip_reasons(good_fixture_only):
@@ -169,7 +185,10 @@ def test_gpu_requirements_are_checked_against_the_machine(good_fixture_only):
 
     small = plan_suite(registry, "fixture-suite", models=DEMANDING, machine=Machine((24.0, 16.0)))
     reasons = _reasons(small)
-    assert reasons["big-gpu"] == "model 'big-gpu' needs a GPU with at least 40 GB of memory; the largest available has 24.0 GB"
+    assert (
+        reasons["big-gpu"]
+        == "model 'big-gpu' needs a GPU with at least 40 GB of memory; the largest available has 24.0 GB"
+    )
     assert "at least 40 GB" in reasons["big-gpu-only"]
     assert "gpu-only" in {r.model.name for r in small.runs}
 

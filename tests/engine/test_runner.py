@@ -7,9 +7,9 @@ import json
 import pytest
 
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.engine.runner import RunOptions, run_plan
 
 
 @pytest.fixture
@@ -38,7 +38,6 @@ def test_inline_run_writes_long_scores_with_provenance(registry, tmp_path):
     assert scores["seed"].nunique() == 6  # a seed per (run, image)
     # the exact numbers: LMS model's MAE against the fixture reference
     import numpy as np
-
     from fb_fixture.components import FixtureDataset
 
     items = list(FixtureDataset().items("test"))
@@ -133,7 +132,14 @@ def _same_model_from(dist: str):
 
         @hookimpl
         def fusionbench_register_models(self):
-            return [ModelSpec(name="twin", version="1", tasks=frozenset({"pansharpening"}), factory="fb_fixture.components:NoisyModel")]
+            return [
+                ModelSpec(
+                    name="twin",
+                    version="1",
+                    tasks=frozenset({"pansharpening"}),
+                    factory="fb_fixture.components:NoisyModel",
+                )
+            ]
 
     return Provider()
 
@@ -143,7 +149,8 @@ def test_two_plugins_registering_the_same_name_and_version_do_not_share_results(
     """Picking the other side of a conflict is a different run, never 'already done' with the
     first plugin's numbers."""
     registry = load_registry(
-        disabled=["mlflow"], extra_plugins=[("provider-a", _same_model_from(dists[0])), ("provider-b", _same_model_from(dists[1]))]
+        disabled=["mlflow"],
+        extra_plugins=[("provider-a", _same_model_from(dists[0])), ("provider-b", _same_model_from(dists[1]))],
     )
     assert [c.name for c in registry.conflicts] == ["twin"]
     first = plan_suite(registry, "fixture-suite", models=[Selection.parse("provider-a:twin")])

@@ -82,10 +82,18 @@ DIFFERENT = [
 
 def _spec(model_params=None, **changes) -> RunSpec:
     spec = RunSpec(
-        suite="s", suite_version="1", task="pansharpening", protocol="reduced",
-        dataset=ComponentRef("dataset", "d", dist="fb"), split="test",
+        suite="s",
+        suite_version="1",
+        task="pansharpening",
+        protocol="reduced",
+        dataset=ComponentRef("dataset", "d", dist="fb"),
+        split="test",
         model=ComponentRef("model", "m", frozen_mapping(model_params or {}), "1", dist="fb", plugin="p"),
-        sampler=None, metrics=(ComponentRef("metric", "q", dist="fb"),), seed=0, repetition=0, data_sha256="x",
+        sampler=None,
+        metrics=(ComponentRef("metric", "q", dist="fb"),),
+        seed=0,
+        repetition=0,
+        data_sha256="x",
     )
     return replace(spec, **changes)
 
@@ -149,8 +157,21 @@ def _change_component(ref: ComponentRef, what: str, data) -> ComponentRef:
 
 COMPONENT_FIELDS = ["name", "spec_version", "dist", "plugin", "kind", "params"]
 SPEC_FIELDS = [
-    "suite", "suite_version", "task", "protocol", "split", "seed", "repetition", "data_sha256",
-    "weights_sha256", "card", "max_items", "dataset", "model", "sampler", "metrics",
+    "suite",
+    "suite_version",
+    "task",
+    "protocol",
+    "split",
+    "seed",
+    "repetition",
+    "data_sha256",
+    "weights_sha256",
+    "card",
+    "max_items",
+    "dataset",
+    "model",
+    "sampler",
+    "metrics",
 ]
 
 
@@ -295,9 +316,18 @@ def test_image_seeds_are_32_bit_and_stable(spec, a):
 
 def test_image_seeds_differ_between_images_and_seeds():
     spec = RunSpec(
-        suite="s", suite_version="1", task="pansharpening", protocol="reduced",
-        dataset=ComponentRef("dataset", "d"), split="test", model=ComponentRef("model", "m"),
-        sampler=None, metrics=(), seed=0, repetition=0, data_sha256="x",
+        suite="s",
+        suite_version="1",
+        task="pansharpening",
+        protocol="reduced",
+        dataset=ComponentRef("dataset", "d"),
+        split="test",
+        model=ComponentRef("model", "m"),
+        sampler=None,
+        metrics=(),
+        seed=0,
+        repetition=0,
+        data_sha256="x",
     )
     seeds = {image_seed(spec, f"img{i}") for i in range(100)}
     assert len(seeds) == 100

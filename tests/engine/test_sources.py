@@ -16,7 +16,10 @@ def test_editable_plugins_are_from_source_and_index_releases_are_not():
 def test_a_release_key_has_no_source_field_and_a_source_hash_changes_the_key():
     release = ComponentRef("model", "m", spec_version="1", dist="d", plugin="p")
     assert "source_sha256" not in release.key_dict()
-    edited = [ComponentRef("model", "m", spec_version="1", dist="d", plugin="p", source_sha256=h) for h in ("a" * 64, "b" * 64)]
+    edited = [
+        ComponentRef("model", "m", spec_version="1", dist="d", plugin="p", source_sha256=h)
+        for h in ("a" * 64, "b" * 64)
+    ]
     assert edited[0].key_dict() != edited[1].key_dict() != release.key_dict()
     assert ComponentRef.from_dict(edited[0].to_dict()) == edited[0]  # recorded and read back
 

@@ -10,7 +10,7 @@ import torch
 from fusionbench.errors import MetricInputError
 from fusionbench.imaging.mtf import mtf_kernel
 from fusionbench.metrics import naive
-from fusionbench.metrics.fullres import HQNR, QNR, DLambda, DLambdaK, DS
+from fusionbench.metrics.fullres import DS, HQNR, QNR, DLambda, DLambdaK
 from fusionbench.specs import DataCard
 
 SAMPLES = ["wv3_fr", "ikonos_fr", "wv2_fr"]
@@ -85,7 +85,9 @@ def test_sensor_band_count_mismatch_is_a_metric_input_error() -> None:
         ):
             m()(t, None, inputs, wv3_name_only)
         card = DataCard(sensor="mine", ratio=4, bands=4, max_value=2047.0)
-        with pytest.raises(MetricInputError, match=rf"^{m.name}: no MTF gains for a pred with 4 bands: sensor 'WV2' does not fit"):
+        with pytest.raises(
+            MetricInputError, match=rf"^{m.name}: no MTF gains for a pred with 4 bands: sensor 'WV2' does not fit"
+        ):
             m(sensor="WV2")(t, None, inputs, card)
         assert torch.isfinite(m(sensor="IKONOS")(t, None, inputs, card)).all()  # a 4-band sensor fits
 
@@ -94,7 +96,9 @@ def test_block_constraints(wv3_fr) -> None:  # type: ignore[no-untyped-def]
     fused = _fused(wv3_fr)[..., :120, :120]
     inputs = {k: v[..., :120, :120] if k != "ms" else v for k, v in wv3_fr.inputs.items()}
     for m in (DLambda, DS, QNR, DLambdaK, HQNR):
-        with pytest.raises(MetricInputError, match=rf"{m.name}: pred size 120x120 is not a multiple of the block size 32"):
+        with pytest.raises(
+            MetricInputError, match=rf"{m.name}: pred size 120x120 is not a multiple of the block size 32"
+        ):
             m()(fused, None, inputs, wv3_fr.card)
     with pytest.raises(MetricInputError, match="hqnr: input 'pan' is missing"):
         HQNR()(_fused(wv3_fr), None, {"lms": wv3_fr.lms}, wv3_fr.card)
@@ -115,5 +119,8 @@ def test_batched_equals_single(wv3_fr) -> None:  # type: ignore[no-untyped-def]
     inputs = {k: v.expand(2, -1, -1, -1) for k, v in wv3_fr.inputs.items()}
     for m in (DLambda, DS, DLambdaK, HQNR):
         batched = m()(fused, None, inputs, wv3_fr.card)
-        single = [m()(fused[i : i + 1], None, {k: v[i : i + 1] for k, v in inputs.items()}, wv3_fr.card).item() for i in range(2)]
+        single = [
+            m()(fused[i : i + 1], None, {k: v[i : i + 1] for k, v in inputs.items()}, wv3_fr.card).item()
+            for i in range(2)
+        ]
         np.testing.assert_allclose(batched.numpy(), single, rtol=1e-12)

@@ -40,11 +40,23 @@ def _grey(path: Path) -> np.ndarray:
 # -- VIFB (MATLAB) values -----------------------------------------------------------------------
 VIFB_VALUES = {  # VIFB's MATLAB output exactly as printed (strings: the printed digits matter)
     ("carLight", "GFF"): {
-        "en": "7.5117", "sd": "51.682", "ag": "2.3055", "sf": "10.368", "mi": "3.0793", "ssim-fusion": "1.5882",
-        "qabf": "0.6698", "psnr-fusion": "59.407", "rmse": "0.074542",
+        "en": "7.5117",
+        "sd": "51.682",
+        "ag": "2.3055",
+        "sf": "10.368",
+        "mi": "3.0793",
+        "ssim-fusion": "1.5882",
+        "qabf": "0.6698",
+        "psnr-fusion": "59.407",
+        "rmse": "0.074542",
     },
     ("kettle", "ADF"): {
-        "en": "7.1621", "sf": "17.004", "mi": "2.4209", "ssim-fusion": "1.3316", "qabf": "0.7056", "psnr-fusion": "58.300",
+        "en": "7.1621",
+        "sf": "17.004",
+        "mi": "2.4209",
+        "ssim-fusion": "1.3316",
+        "qabf": "0.7056",
+        "psnr-fusion": "58.300",
     },
 }
 CLASSES = {
@@ -243,7 +255,18 @@ def cddfuse_reference(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> dict[str, 
 
 
 ALL = (
-    ivf.EN, ivf.SD, ivf.SF, ivf.AG, ivf.MI, ivf.CC, ivf.PSNRFusion, ivf.SCD, ivf.VIF, ivf.Qabf, ivf.SSIMFusion, ivf.Nabf,
+    ivf.EN,
+    ivf.SD,
+    ivf.SF,
+    ivf.AG,
+    ivf.MI,
+    ivf.CC,
+    ivf.PSNRFusion,
+    ivf.SCD,
+    ivf.VIF,
+    ivf.Qabf,
+    ivf.SSIMFusion,
+    ivf.Nabf,
     ivf.RMSE,
 )
 PAIRS = [
@@ -254,7 +277,9 @@ PAIRS = [
 
 
 @pytest.mark.parametrize("folder,a_dir,b_dir,name", PAIRS)
-def test_cddfuse_profile_matches_numpy_transcription(shared_data: Path, folder: str, a_dir: str, b_dir: str, name: str) -> None:
+def test_cddfuse_profile_matches_numpy_transcription(
+    shared_data: Path, folder: str, a_dir: str, b_dir: str, name: str
+) -> None:
     a = _grey(shared_data / folder / a_dir / name)[:160, :200]  # a real crop keeps the NumPy side quick
     b = _grey(shared_data / folder / b_dir / name)[:160, :200]
     fused = np.round(np.maximum(a, b) * 0.6 + np.minimum(a, b) * 0.4)  # a simple, saved-as-uint8 fusion
@@ -309,7 +334,9 @@ def test_nabf_border_is_mirrored_not_wrapped() -> None:
 
 
 @pytest.mark.parametrize("folder,a_dir,b_dir,name", PAIRS)
-def test_nabf_matches_kumar_transcription_on_real_pairs(shared_data: Path, folder: str, a_dir: str, b_dir: str, name: str) -> None:
+def test_nabf_matches_kumar_transcription_on_real_pairs(
+    shared_data: Path, folder: str, a_dir: str, b_dir: str, name: str
+) -> None:
     """Whole real images (borders included) and a sharpened fusion, so artefacts (g_F above both
     sources) really occur and the border counts."""
     a = _grey(shared_data / folder / a_dir / name)

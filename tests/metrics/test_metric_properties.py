@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from fusionbench.components.metrics import metric_specs
 from fusionbench.errors import MetricInputError
 from fusionbench.lazy import resolve
-from fusionbench.metrics.ivf import ImageMetric, SourceMetric
+from fusionbench.metrics.ivf import SourceMetric
 from fusionbench.metrics.pansharpening import ERGAS, SAM
-from fusionbench.components.metrics import metric_specs
 from fusionbench.specs import DataCard
 
 SPECS = {s.name: s for s in metric_specs()}
@@ -121,7 +121,9 @@ def test_ergas_scaling(img: np.ndarray, noise: np.ndarray, c: float) -> None:
     torch.testing.assert_close(ERGAS(ratio=8)(pred, ref, {}, PS_CARD), e4 / 2, rtol=1e-12, atol=0)
     # a bias of e times the band mean on every band gives RMSE_b / mu_b = e, so exactly 100 e / ratio
     biased = ref + 0.01 * ref.mean((-2, -1), keepdim=True)
-    torch.testing.assert_close(ERGAS()(biased, ref, {}, PS_CARD), torch.full((2,), 0.25, dtype=torch.float64), rtol=1e-9, atol=0)
+    torch.testing.assert_close(
+        ERGAS()(biased, ref, {}, PS_CARD), torch.full((2,), 0.25, dtype=torch.float64), rtol=1e-9, atol=0
+    )
 
 
 # -- input validation ----------------------------------------------------------------------------
@@ -248,7 +250,9 @@ def test_rejects_mismatched_shapes(name: str, data: st.DataObject) -> None:
 def test_rejects_wrong_band_counts(name: str, bands: int) -> None:
     """pred (and ref/lms alike) with a band count other than the data card's."""
     tensors = _tensors(name)
-    resized = {k: (v[:, :1].repeat(1, bands, 1, 1) if k in ("pred", "ref", "input 'lms'") else v) for k, v in tensors.items()}
+    resized = {
+        k: (v[:, :1].repeat(1, bands, 1, 1) if k in ("pred", "ref", "input 'lms'") else v) for k, v in tensors.items()
+    }
     _raises(name, resized, f"pred has {bands} bands, the data card (WV3) says {PS_CARD.bands}")
 
 
@@ -263,7 +267,12 @@ def test_fusion_metrics_reject_wrong_channel_counts(name: str, channels: int, da
     pred = tensors["pred"].repeat(1, channels, 1, 1)
     if channels not in allowed:
         want = " or ".join(map(str, allowed))
-        _raises(name, tensors | {"pred": pred}, f"pred ({profile} profile) has {channels} channels, expected {want}", profile=profile)
+        _raises(
+            name,
+            tensors | {"pred": pred},
+            f"pred ({profile} profile) has {channels} channels, expected {want}",
+            profile=profile,
+        )
         return
     sources = [r for r in _reads(name) if r != "pred"]
     if not sources:
@@ -309,7 +318,9 @@ def test_fusion_metrics_reject_bad_sources(name: str) -> None:
     with pytest.raises(MetricInputError, match=rf"^{name}: quantize='round' needs 8-bit grey data"):
         build(name)(pred, None, inputs, DataCard(max_value=1.0))
     mif = {"mri": inputs["ir"], "other": inputs["vi"]}  # MIF field names are accepted too
-    torch.testing.assert_close(build(name)(pred, None, mif, card), build(name)(pred, None, inputs, card), equal_nan=True)
+    torch.testing.assert_close(
+        build(name)(pred, None, mif, card), build(name)(pred, None, inputs, card), equal_nan=True
+    )
 
 
 def test_q2n_requires_dn_data() -> None:

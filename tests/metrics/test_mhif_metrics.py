@@ -38,7 +38,9 @@ def test_ssim_matches_transcription() -> None:
     ref = np.mean([_ssim_index(gt[b] * 255, sr[b] * 255) for b in range(31)])
     got = SSIM()(torch.from_numpy(sr)[None], torch.from_numpy(gt)[None], {}, CARD).item()
     assert got == pytest.approx(ref, rel=1e-9)
-    assert SSIM()(torch.from_numpy(gt)[None], torch.from_numpy(gt)[None], {}, CARD).item() == pytest.approx(1.0, abs=1e-12)
+    assert SSIM()(torch.from_numpy(gt)[None], torch.from_numpy(gt)[None], {}, CARD).item() == pytest.approx(
+        1.0, abs=1e-12
+    )
 
 
 def test_ssim_data_range_is_a_rescale() -> None:

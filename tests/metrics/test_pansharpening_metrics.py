@@ -89,7 +89,9 @@ def test_q2n_rounds_half_away_like_matlab() -> None:
     fused = ref + 0.5  # every value is a tie: MATLAB rounds up, np.round would go to even
     got = Q2n()(fused, ref, {}, card).item()
     assert got == pytest.approx(Q2n()(ref + 1.0, ref, {}, card).item(), rel=1e-15)
-    assert got == pytest.approx(naive.q2n(ref[0].numpy().transpose(1, 2, 0), fused[0].numpy().transpose(1, 2, 0)), rel=1e-9)
+    assert got == pytest.approx(
+        naive.q2n(ref[0].numpy().transpose(1, 2, 0), fused[0].numpy().transpose(1, 2, 0)), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize("bands", [3, 4, 5, 8])
@@ -101,5 +103,10 @@ def test_q2n_band_padding_and_block_padding_match_naive(bands: int, size: int) -
     gt = rng.uniform(100, 1500, size=(size, size, bands)).round()
     gt[:32, :32, 0] = 0  # an all-zero band block takes the toolbox's "mean == 0" branch
     fused = gt + rng.normal(0, 60, size=gt.shape)
-    got = Q2n()(torch.from_numpy(fused.transpose(2, 0, 1))[None], torch.from_numpy(gt.transpose(2, 0, 1))[None], {}, DataCard(max_value=2047.0)).item()
+    got = Q2n()(
+        torch.from_numpy(fused.transpose(2, 0, 1))[None],
+        torch.from_numpy(gt.transpose(2, 0, 1))[None],
+        {},
+        DataCard(max_value=2047.0),
+    ).item()
     assert got == pytest.approx(naive.q2n(gt, fused), rel=1e-9)

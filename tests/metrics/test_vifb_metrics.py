@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
+from fusionbench.components.metrics import metric_specs
 from fusionbench.errors import MetricInputError
 from fusionbench.metrics import vifb
-from fusionbench.components.metrics import metric_specs
 from fusionbench.specs import DataCard
 
 SETTINGS = settings(
@@ -301,8 +301,11 @@ def test_qcv_blkproc_pads_partial_regions_with_zeros() -> None:
 
 def test_refuses_cddfuse_profile_clearly() -> None:
     for cls in (vifb.CE, vifb.EI, vifb.QCB, vifb.QCV):
-        with pytest.raises(ValueError, match=rf"^{cls.name}: profile 'cddfuse' does not define this metric "
-                           r"\(the CDDFuse evaluator does not compute it; .*\); use profile='vifb'"):
+        with pytest.raises(
+            ValueError,
+            match=rf"^{cls.name}: profile 'cddfuse' does not define this metric "
+            r"\(the CDDFuse evaluator does not compute it; .*\); use profile='vifb'",
+        ):
             cls(profile="cddfuse")
         assert SPECS[cls.name].params["profile"].default == "vifb"
 

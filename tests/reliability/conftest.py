@@ -20,7 +20,12 @@ def fb(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float 
     """Run ``fusionbench ARGS`` in a subprocess; never raises on a non-zero exit."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "fusionbench", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "fusionbench", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

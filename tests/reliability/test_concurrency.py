@@ -30,11 +30,30 @@ def test_three_sessions_on_one_folder_run_each_run_once(plugin_dir, tmp_path):
     from fusionbench.results.reader import read_runs
 
     install_plugin(plugin_dir, "rel-slow", SLOW_PLUGIN)
-    argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "ivf", "-m", "rel-slow", "-d", "synthetic-ivf",
-            "--seeds", "0,1,2,3", "--executor", "inline", "--max-items", "1", "--no-mlflow"]
+    argv = [
+        sys.executable,
+        "-m",
+        "fusionbench",
+        "run",
+        "--suite",
+        "ivf",
+        "-m",
+        "rel-slow",
+        "-d",
+        "synthetic-ivf",
+        "--seeds",
+        "0,1,2,3",
+        "--executor",
+        "inline",
+        "--max-items",
+        "1",
+        "--no-mlflow",
+    ]
     env = {**os.environ, "COLUMNS": "200"}
-    sessions = [subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                for _ in range(3)]
+    sessions = [
+        subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=300)[0] for p in sessions]
     assert all(p.returncode == 0 for p in sessions), "\n".join(outputs)
     executed = [int(m) for out in outputs for m in re.findall(r"done in [0-9.]+ s: (\d+) ok", out)]
@@ -60,8 +79,17 @@ def test_three_sessions_create_a_fresh_mlflow_store_once(tmp_path):
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
-    sessions = [subprocess.Popen([sys.executable, "-c", MLFLOW_SESSION, f"s{i}"], cwd=tmp_path, env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(3)]
+    sessions = [
+        subprocess.Popen(
+            [sys.executable, "-c", MLFLOW_SESSION, f"s{i}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(3)
+    ]
     outputs = [p.communicate(timeout=300)[0] for p in sessions]
     assert all(p.returncode == 0 and "logged" in out for p, out in zip(sessions, outputs)), "\n".join(outputs)
     (experiment,) = MlflowClient(tracking_uri=uri).search_experiments(filter_string="name = 'fusionbench-ivf'")
@@ -77,10 +105,14 @@ def test_a_claim_is_exclusive_and_freed_when_its_holder_dies(tmp_path: Path):
     assert second.claim("abc")
     second.release_all()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from fusionbench.engine.runner import Claims\n"
-         f"c = Claims(Path({str(tmp_path)!r})); assert c.claim('abc'); print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from fusionbench.engine.runner import Claims\n"
+            f"c = Claims(Path({str(tmp_path)!r})); assert c.claim('abc'); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

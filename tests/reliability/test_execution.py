@@ -63,8 +63,14 @@ class _Plugin:
         entry = SuiteEntry("ivf", "none", datasets=("synthetic-ivf",), metrics=(ComponentChoice("en"),), max_items=1)
         return [
             SuiteSpec("rel-suite", "1", (entry,)),
-            SuiteSpec("rel-wide-suite", "1", (SuiteEntry(**{**entry.__dict__, "metrics": (ComponentChoice("rel-wide"),)}),)),
-            SuiteSpec("rel-missing-metric", "1", (SuiteEntry(**{**entry.__dict__, "metrics": (ComponentChoice("no-such-metric"),)}),)),
+            SuiteSpec(
+                "rel-wide-suite", "1", (SuiteEntry(**{**entry.__dict__, "metrics": (ComponentChoice("rel-wide"),)}),)
+            ),
+            SuiteSpec(
+                "rel-missing-metric",
+                "1",
+                (SuiteEntry(**{**entry.__dict__, "metrics": (ComponentChoice("no-such-metric"),)}),),
+            ),
         ]
 
 
@@ -95,7 +101,9 @@ def test_a_run_without_metrics_fails_instead_of_counting_as_done(registry, tmp_p
     from dataclasses import replace
 
     plan = plan_suite(registry, "rel-suite", models=[Selection("average")])
-    outcome = execute_run(replace(plan.runs[0], metrics=()), 1, registry, WorkerConfig(results_dir=str(tmp_path), previews=0))
+    outcome = execute_run(
+        replace(plan.runs[0], metrics=()), 1, registry, WorkerConfig(results_dir=str(tmp_path), previews=0)
+    )
     assert outcome.status == "failed" and "has no metric to score it with" in outcome.error_message
 
 
@@ -128,8 +136,21 @@ def fusionbench_register_models():
 
 def test_sys_exit_under_the_inline_executor_does_not_end_the_command(plugin_dir, tmp_path):
     install_plugin(plugin_dir, "rel-exit-cli", EXIT_PLUGIN)
-    result = fb("run", "--suite", "ivf", "-m", "rel-exit-cli", "-d", "synthetic-ivf", "--seeds", "0",
-                "--retries", "0", *FAST, cwd=tmp_path)
+    result = fb(
+        "run",
+        "--suite",
+        "ivf",
+        "-m",
+        "rel-exit-cli",
+        "-d",
+        "synthetic-ivf",
+        "--seeds",
+        "0",
+        "--retries",
+        "0",
+        *FAST,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "crashed" in result.stdout and "sys.exit(0)" in result.stdout
     from fusionbench.results.reader import latest_runs

@@ -43,11 +43,20 @@ BAD_SPECS = [
     (_model(weights=["w.pt"]), "is not a tuple of WeightsRef"),
     (_model(tasks="pansharpening"), "is not a set of task names"),
     (_model(factory=42), "factory 42 is neither callable"),
-    (MetricSpec("odd-metric", "1", PAN, "x:y", requires_reference=None, higher_is_better=True), "requires_reference None"),
+    (
+        MetricSpec("odd-metric", "1", PAN, "x:y", requires_reference=None, higher_is_better=True),
+        "requires_reference None",
+    ),
     (DatasetSpec("odd-data", "1", "pansharpening", "reduced", "x:y", card=None), "card is None, expected a DataCard"),
     (DatasetSpec("odd-data", "1", "pansharpening", "reduced", "x:y", splits=()), "splits () is not a non-empty tuple"),
-    (SuiteSpec("odd-suite", "1", entries=(SuiteEntry("pansharpening", "reduced", seeds=("0",)),)), "seeds ('0',) are not integers"),
-    (SuiteSpec("odd-suite", "1", entries=(SuiteEntry("pansharpening", "reduced", metrics=("q2n",)),)), "metrics must be ComponentChoices"),
+    (
+        SuiteSpec("odd-suite", "1", entries=(SuiteEntry("pansharpening", "reduced", seeds=("0",)),)),
+        "seeds ('0',) are not integers",
+    ),
+    (
+        SuiteSpec("odd-suite", "1", entries=(SuiteEntry("pansharpening", "reduced", metrics=("q2n",)),)),
+        "metrics must be ComponentChoices",
+    ),
     (SuiteSpec("odd-suite", "1", entries=(SuiteEntry("denoise", "reduced"),)), "unknown task 'denoise'"),
 ]
 HOOKS = {
@@ -76,11 +85,16 @@ def test_valid_specs_of_every_first_party_plugin_still_load():
 
 
 def test_a_suite_with_choices_and_a_none_default_is_valid():
-    spec = SuiteSpec("fine-suite", "1", entries=(SuiteEntry("pansharpening", "reduced", metrics=(ComponentChoice("q2n"),)),))
+    spec = SuiteSpec(
+        "fine-suite", "1", entries=(SuiteEntry("pansharpening", "reduced", metrics=(ComponentChoice("q2n"),)),)
+    )
     model = _model(name="fine", params={"ckpt": ParamSpec(None, "path")})
     dataset = DatasetSpec("fine-data", "1", "pansharpening", "reduced", "x:y", card=DataCard())
-    plugins = [("s", _Registers(HOOKS["suite"], spec)), ("m", _Registers(HOOKS["model"], model)),
-               ("d", _Registers(HOOKS["dataset"], dataset))]
+    plugins = [
+        ("s", _Registers(HOOKS["suite"], spec)),
+        ("m", _Registers(HOOKS["model"], model)),
+        ("d", _Registers(HOOKS["dataset"], dataset)),
+    ]
     registry = load_registry(use_entry_points=False, extra_plugins=plugins)
     assert not registry.broken
 

@@ -25,7 +25,9 @@ def registry():
 @pytest.fixture
 def finished(registry, tmp_path):
     """A results folder with one finished run of ``average`` on one synthetic IVF image."""
-    plan = plan_suite(registry, "ivf", models=[Selection("average")], datasets=[Selection("synthetic-ivf")], seeds=[0], max_items=1)
+    plan = plan_suite(
+        registry, "ivf", models=[Selection("average")], datasets=[Selection("synthetic-ivf")], seeds=[0], max_items=1
+    )
     summary = run_plan(registry, plan, RunOptions(results_dir=tmp_path, executor="inline"))
     assert summary.counts == {"ok": 1}
     return plan, tmp_path

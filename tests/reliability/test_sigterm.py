@@ -35,12 +35,34 @@ def test_sigterm_records_interrupted_runs_and_closes_mlflow(plugin_dir, mlflow_s
     from fusionbench.results.reader import latest_runs
 
     install_plugin(plugin_dir, "rel-slow-term", SLOW_PLUGIN)
-    argv = [sys.executable, "-m", "fusionbench", "run", "--suite", "ivf", "-m", "rel-slow-term", "-d", "synthetic-ivf",
-            "--seeds", "0,1,2,3,4,5", "--executor", "inline", "--max-items", "1"]
+    argv = [
+        sys.executable,
+        "-m",
+        "fusionbench",
+        "run",
+        "--suite",
+        "ivf",
+        "-m",
+        "rel-slow-term",
+        "-d",
+        "synthetic-ivf",
+        "--seeds",
+        "0,1,2,3,4,5",
+        "--executor",
+        "inline",
+        "--max-items",
+        "1",
+    ]
     markers = tmp_path / "markers.txt"
     markers.touch()
-    process = subprocess.Popen(argv, cwd=tmp_path, env={**os.environ, "COLUMNS": "200", "REL_MARKERS": str(markers)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200", "REL_MARKERS": str(markers)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and len(markers.read_text().splitlines()) < 2 and process.poll() is None:
         time.sleep(0.1)  # until the second run is fusing: the first is done, the second in progress

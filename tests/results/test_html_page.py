@@ -136,9 +136,25 @@ def test_first_click_on_a_metric_sorts_best_first_by_its_arrow(tmp_path):
     rows = []
     for i, model in enumerate(["a", "b", "c"]):
         for metric, higher, value in (("psnr", True, 30.0 + i), ("sam", False, 3.0 - i * 0.5)):
-            rows.append({"dataset": "d", "model": model, "model_params_json": "{}", "sampler": None, "sampler_params_json": None,
-                         "metric": metric, "higher_is_better": higher, "data_sha256": "h", "metric_version": "1",
-                         "metric_params_json": "{}", "card_json": "{}", "base_seed": 0, "run_key": model, "image_id": "i0", "value": value})
+            rows.append(
+                {
+                    "dataset": "d",
+                    "model": model,
+                    "model_params_json": "{}",
+                    "sampler": None,
+                    "sampler_params_json": None,
+                    "metric": metric,
+                    "higher_is_better": higher,
+                    "data_sha256": "h",
+                    "metric_version": "1",
+                    "metric_params_json": "{}",
+                    "card_json": "{}",
+                    "base_seed": 0,
+                    "run_key": model,
+                    "image_id": "i0",
+                    "value": value,
+                }
+            )
     scores = pd.DataFrame(rows)
     page_path = tmp_path / "page.html"
     page_path.write_text(render_html(build_leaderboard(scores), scores.assign(method=scores["model"]), tmp_path, "s"))
@@ -149,7 +165,10 @@ def test_first_click_on_a_metric_sorts_best_first_by_its_arrow(tmp_path):
         try:
             page = browser.new_page()
             page.goto(page_path.as_uri())
-            order = lambda: page.locator(".panel.active tbody tr").evaluate_all("rows => rows.map(r => r.dataset.method)")  # noqa: E731
+
+            def order() -> list[str]:
+                return page.locator(".panel.active tbody tr").evaluate_all("rows => rows.map(r => r.dataset.method)")
+
             page.locator("th[data-metric='psnr'] button").click()
             assert order()[0] == "c"  # highest PSNR first
             page.locator("th[data-metric='sam'] button").click()

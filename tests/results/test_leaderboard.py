@@ -10,9 +10,19 @@ from fusionbench.results.leaderboard import build_leaderboard
 
 def _rows(model: str, values: list[float], seed: int = 0, **overrides) -> list[dict]:
     base = {
-        "dataset": "d", "model": model, "model_params_json": "{}", "sampler": None, "sampler_params_json": None,
-        "metric": "sam", "higher_is_better": False, "data_sha256": "h1", "metric_version": "1",
-        "metric_params_json": '{"dim_cut":0}', "card_json": "{}", "base_seed": seed, "run_key": f"{model}{seed}",
+        "dataset": "d",
+        "model": model,
+        "model_params_json": "{}",
+        "sampler": None,
+        "sampler_params_json": None,
+        "metric": "sam",
+        "higher_is_better": False,
+        "data_sha256": "h1",
+        "metric_version": "1",
+        "metric_params_json": '{"dim_cut":0}',
+        "card_json": "{}",
+        "base_seed": seed,
+        "run_key": f"{model}{seed}",
     }
     return [{**base, "image_id": f"i{i}", "value": v, **overrides} for i, v in enumerate(values)]
 
@@ -22,17 +32,26 @@ def test_ranks_follow_the_metric_direction_and_aggregate_over_images_and_seeds()
     board = build_leaderboard(scores)
     table = board.table.set_index("method")
     assert table.loc["a", "mean"] == pytest.approx(2.0)
-    assert table.loc["a", "std"] == pytest.approx(pd.Series([1.0, 3.0, 2.0, 2.0]).std(ddof=1), abs=5e-5)  # published precision
+    assert table.loc["a", "std"] == pytest.approx(
+        pd.Series([1.0, 3.0, 2.0, 2.0]).std(ddof=1), abs=5e-5
+    )  # published precision
     assert table.loc["a", "n_seeds"] == 2 and table.loc["a", "n_images"] == 2
     assert table.loc["a", "rank"] == 1 and table.loc["b", "rank"] == 2  # SAM: lower is better
     assert not board.problems
-    higher = pd.DataFrame(_rows("a", [1.0], metric="q2n", higher_is_better=True) + _rows("b", [2.0], metric="q2n", higher_is_better=True))
+    higher = pd.DataFrame(
+        _rows("a", [1.0], metric="q2n", higher_is_better=True) + _rows("b", [2.0], metric="q2n", higher_is_better=True)
+    )
     assert build_leaderboard(higher).table.set_index("method").loc["b", "rank"] == 1
 
 
 @pytest.mark.parametrize(
     "column, other",
-    [("data_sha256", "h2"), ("metric_version", "2"), ("metric_params_json", '{"dim_cut":30}'), ("card_json", '{"ratio":8}')],
+    [
+        ("data_sha256", "h2"),
+        ("metric_version", "2"),
+        ("metric_params_json", '{"dim_cut":30}'),
+        ("card_json", '{"ratio":8}'),
+    ],
 )
 def test_incomparable_rows_are_not_ranked_and_the_reason_names_the_constant(column, other):
     scores = pd.DataFrame(_rows("a", [1.0, 2.0]) + _rows("b", [3.0, 4.0], **{column: other}))
@@ -51,7 +70,9 @@ def test_a_nan_score_is_shown_counted_and_not_ranked_instead_of_crashing():
     board = build_leaderboard(scores)
     table = board.table.set_index("method")
     assert table.loc["a", "n_nan"] == 1 and table.loc["a", "mean"] == pytest.approx(2.0)  # over the finite values
-    assert pd.isna(table.loc["a", "rank"]) and "1 NaN of 3" in table.loc["a", "flag"] and not table.loc["a", "comparable"]
+    assert (
+        pd.isna(table.loc["a", "rank"]) and "1 NaN of 3" in table.loc["a", "flag"] and not table.loc["a", "comparable"]
+    )
     assert table.loc["b", "rank"] == 1  # the only complete row is ranked
     assert math.isnan(table.loc["c", "mean"]) and table.loc["c", "n_nan"] == 3
     markdown = board_text(board, "s", "markdown")
@@ -78,7 +99,11 @@ def test_runs_over_other_images_are_flagged_and_not_ranked_with_the_rest():
     header = board_text(board, "s", "csv").splitlines()[0].split(",")
     assert {"n_images", "comparable"} <= set(header)
     # same number of images but other ids is not comparable either
-    other = pd.DataFrame(_rows("a", [1.0, 1.0]) + _rows("b", [2.0, 2.0]) + [{**r, "image_id": "x" + r["image_id"]} for r in _rows("c", [0.0, 0.0])])
+    other = pd.DataFrame(
+        _rows("a", [1.0, 1.0])
+        + _rows("b", [2.0, 2.0])
+        + [{**r, "image_id": "x" + r["image_id"]} for r in _rows("c", [0.0, 0.0])]
+    )
     assert pd.isna(build_leaderboard(other).table.set_index("method").loc["c", "rank"])
 
 
@@ -114,7 +139,12 @@ def test_labels_keep_only_parameters_that_differ_from_the_defaults_and_never_col
     )  # fmt: skip
     assert list(short_labels(frame, _catalog())) == ["c-gsa", "c-gsa[clusters=7]", "ddif+ddim", "ddif+ddim[steps=10]"]
     # without defaults (plugin not installed here): the parameters that vary between rows
-    assert list(short_labels(frame)) == ["c-gsa[clusters=5]", "c-gsa[clusters=7]", "ddif+ddim[steps=25]", "ddif+ddim[steps=10]"]
+    assert list(short_labels(frame)) == [
+        "c-gsa[clusters=5]",
+        "c-gsa[clusters=7]",
+        "ddif+ddim[steps=25]",
+        "ddif+ddim[steps=10]",
+    ]
     # two specs that differ only in something a label does not show still get two labels
     versions = pd.DataFrame([{"model": "m", "model_params_json": "{}", "model_version": v} for v in ("1", "2")])
     labels = list(short_labels(versions))
@@ -127,7 +157,9 @@ def test_the_board_carries_the_full_spec_and_source_link():
     rows = _rows("c-gsa", [1.0, 2.0], model_params_json='{"clusters":7,"seed":0}')
     table = build_leaderboard(pd.DataFrame(rows), _catalog()).table
     assert table["method"].tolist() == ["c-gsa[clusters=7]"]
-    assert table["spec"].tolist() == ["c-gsa[clusters=7,seed=0]"] and table["url"].tolist() == ["https://example.org/cgsa"]
+    assert table["spec"].tolist() == ["c-gsa[clusters=7,seed=0]"] and table["url"].tolist() == [
+        "https://example.org/cgsa"
+    ]
 
 
 def test_published_values_are_rounded_ties_are_broken_by_label_and_input_order_does_not_matter():
@@ -151,6 +183,8 @@ def test_markdown_escapes_pipes_in_labels():
     board = build_leaderboard(pd.DataFrame(_rows("odd|name", [1.0])))
     line = next(line for line in board_text(board, "s", "markdown").splitlines() if "odd" in line)
     assert "odd\\|name" in line
-    assert not any(line.startswith("# ") for line in board_text(board, "s", "markdown").splitlines())  # no stray heading
+    assert not any(
+        line.startswith("# ") for line in board_text(board, "s", "markdown").splitlines()
+    )  # no stray heading
     cells = line.replace("\\|", "").split("|")
     assert len(cells) == 2 + 4  # "#", method, n, one metric, and the row's borders

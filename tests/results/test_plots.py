@@ -14,11 +14,18 @@ from fusionbench.results.render.plots import write_plots
 def test_plots_and_comparison_panel(good_fixture_only, tmp_path):
     registry = load_registry(disabled=["mlflow"])
     models = [Selection.parse(m) for m in ("fixture-lms", "fixture-noisy[sigma=0.05]")]
-    run_plan(registry, plan_suite(registry, "fixture-suite", models=models), RunOptions(results_dir=tmp_path / "r", executor="inline"))
+    run_plan(
+        registry,
+        plan_suite(registry, "fixture-suite", models=models),
+        RunOptions(results_dir=tmp_path / "r", executor="inline"),
+    )
     scores = read_scores(tmp_path / "r")
     written = write_plots(scores, tmp_path / "r", "fixture-suite", tmp_path / "plots")
     names = sorted(p.name for p in written)
-    assert names == ["fixture-suite-fixture-scenes-comparison.png", "fixture-suite-fixture-scenes-fixture-mae-vs-time.png"]
+    assert names == [
+        "fixture-suite-fixture-scenes-comparison.png",
+        "fixture-suite-fixture-scenes-fixture-mae-vs-time.png",
+    ]
     for path in written:
         with Image.open(path) as picture:
             assert picture.size[0] > 300 and picture.size[1] > 150
@@ -52,7 +59,11 @@ def test_the_panel_shows_the_inputs_the_top_ranked_and_the_named_methods(good_fi
 
     registry = load_registry(disabled=["mlflow"])
     models = [Selection.parse(m) for m in ("fixture-lms", "fixture-noisy[sigma=0.5]", "fixture-noisy[sigma=0.05]")]
-    run_plan(registry, plan_suite(registry, "fixture-suite", models=models), RunOptions(results_dir=tmp_path / "r", executor="inline"))
+    run_plan(
+        registry,
+        plan_suite(registry, "fixture-suite", models=models),
+        RunOptions(results_dir=tmp_path / "r", executor="inline"),
+    )
     scores = read_scores(tmp_path / "r")
     board = build_leaderboard(scores)
     order = board.methods_for("fixture-scenes")

@@ -18,7 +18,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _row(metric: str, value: float, **kw: object) -> ReportedResult:
-    data = dict(method="Paper|Net", model="exp", paper="P", year=2024, dataset="d", protocol="reduced", metric=metric, value=value)
+    data = dict(
+        method="Paper|Net",
+        model="exp",
+        paper="P",
+        year=2024,
+        dataset="d",
+        protocol="reduced",
+        metric=metric,
+        value=value,
+    )
     data.update(kw)
     return ReportedResult(**data)  # type: ignore[arg-type]
 
@@ -27,9 +36,25 @@ def _scores() -> pd.DataFrame:
     rows = []
     for model, sam in (("exp", 3.0), ("gsa", 2.0)):
         for image in ("i0", "i1"):
-            rows.append(dict(dataset="d", model=model, metric="sam", value=sam + (0.5 if image == "i1" else -0.5), image_id=image,
-                             base_seed=0, higher_is_better=False, data_sha256="h", metric_version="1", metric_params_json="{}",
-                             card_json="{}", model_params_json="{}", sampler=None, dataset_synthetic=False, model_dist="x"))
+            rows.append(
+                dict(
+                    dataset="d",
+                    model=model,
+                    metric="sam",
+                    value=sam + (0.5 if image == "i1" else -0.5),
+                    image_id=image,
+                    base_seed=0,
+                    higher_is_better=False,
+                    data_sha256="h",
+                    metric_version="1",
+                    metric_params_json="{}",
+                    card_json="{}",
+                    model_params_json="{}",
+                    sampler=None,
+                    dataset_synthetic=False,
+                    model_dist="x",
+                )
+            )
     return pd.DataFrame(rows)
 
 

@@ -39,7 +39,9 @@ def test_read_only_results_folder_gives_a_clear_error(readonly_dir):
 
 def test_reader_keeps_columns_added_by_newer_files_and_reports_junk(tmp_path):
     old_schema = pa.schema([f for f in RUNS_SCHEMA if f.name != "nfe"])
-    old = pa.Table.from_pylist([{k: v for k, v in _runs_row("old").items() if k != "nfe"}], schema=with_version(old_schema))
+    old = pa.Table.from_pylist(
+        [{k: v for k, v in _runs_row("old").items() if k != "nfe"}], schema=with_version(old_schema)
+    )
     new = pa.Table.from_pylist([_runs_row("new", nfe=25)], schema=with_version(RUNS_SCHEMA))
     write_table_atomic(old, runs_path(tmp_path, "s", "a01", 1))
     write_table_atomic(new, runs_path(tmp_path, "s", "ae3", 1))
@@ -105,7 +107,14 @@ _score_rows = st.lists(
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.from_regex(r"[0-9a-f]{20}", fullmatch=True), _score_rows), min_size=1, max_size=3, unique_by=lambda t: t[0]))
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[0-9a-f]{20}", fullmatch=True), _score_rows),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda t: t[0],
+    )
+)
 def test_scores_schema_round_trip(tmp_path_factory, runs):
     """Per-image scores written as the workers write them come back row for row, value for value."""
     folder = tmp_path_factory.mktemp("scores")
@@ -117,7 +126,10 @@ def test_scores_schema_round_trip(tmp_path_factory, runs):
             record = {f.name: None for f in SCORES_SCHEMA}
             record.update(run_key=key, attempt=1, suite="s", task="pansharpening", model="m", created_at=created, **row)
             full.append(record)
-        write_table_atomic(pa.Table.from_pylist(full, schema=with_version(SCORES_SCHEMA)), scores_path(folder, "s", "pansharpening", key, 1))
+        write_table_atomic(
+            pa.Table.from_pylist(full, schema=with_version(SCORES_SCHEMA)),
+            scores_path(folder, "s", "pansharpening", key, 1),
+        )
         write_table_atomic(
             pa.Table.from_pylist([_runs_row(key)], schema=with_version(RUNS_SCHEMA)), runs_path(folder, "s", key, 1)
         )
@@ -174,7 +186,11 @@ def test_pandas_reads_the_results_folder_and_the_tidy_table_has_labels(good_fixt
 
     registry = load_registry(disabled=["mlflow"])
     models = [Selection.parse(m) for m in ("fixture-lms", "fixture-noisy[sigma=0.05]")]
-    run_plan(registry, plan_suite(registry, "fixture-suite", models=models), RunOptions(results_dir=tmp_path / "r", executor="inline"))
+    run_plan(
+        registry,
+        plan_suite(registry, "fixture-suite", models=models),
+        RunOptions(results_dir=tmp_path / "r", executor="inline"),
+    )
     direct = pd.read_parquet(tmp_path / "r" / "scores")  # the suite=/task= folders do not clash with columns
     assert set(direct["suite"].astype(str)) == {"fixture-suite"} and len(direct) == 6
     assert len(pd.read_parquet(tmp_path / "r" / "runs")) == 2

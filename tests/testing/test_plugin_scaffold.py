@@ -34,7 +34,11 @@ SUITES = {"pansharpening": "reduced-res", "mhif": "mhif", "ivf": "ivf", "mif": "
 
 def _env(**extra: str) -> dict[str, str]:
     """This process's environment without anything that would leak the dev environment in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUSIONBENCH_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FUSIONBENCH_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     return {**env, "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra}
 
 
@@ -44,16 +48,38 @@ class FreshEnv:
 
     def fb(self, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [str(self.python), "-m", "fusionbench", *args], capture_output=True, text=True, cwd=self.root, env=_env(**env), timeout=900
+            [str(self.python), "-m", "fusionbench", *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env=_env(**env),
+            timeout=900,
         )
         if ok:
             assert result.returncode == 0, f"fusionbench {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
         return result
 
-    def run(self, task: str, model: str, results: str, *more: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess:
+    def run(
+        self, task: str, model: str, results: str, *more: str, ok: bool = True, **env: str
+    ) -> subprocess.CompletedProcess:
         return self.fb(
-            "run", "--suite", SUITES[task], "-m", model, "-d", TASKS[task][1], "--max-items", "1",
-            "--executor", "inline", "--no-mlflow", "--results", str(self.root / results), *more, ok=ok, **env,
+            "run",
+            "--suite",
+            SUITES[task],
+            "-m",
+            model,
+            "-d",
+            TASKS[task][1],
+            "--max-items",
+            "1",
+            "--executor",
+            "inline",
+            "--no-mlflow",
+            "--results",
+            str(self.root / results),
+            *more,
+            ok=ok,
+            **env,
         )
 
 
@@ -63,7 +89,13 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> FreshEnv:
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
     python = root / "venv" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], cwd=REPO, env=_env(), check=True, timeout=1500)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+        cwd=REPO,
+        env=_env(),
+        check=True,
+        timeout=1500,
+    )
     env = FreshEnv(root, python, time.monotonic() - started)
     names = [name for name, _, _ in TASKS.values()] + ["ex-weights"]
     for task, (name, _, _) in TASKS.items():
@@ -71,7 +103,9 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> FreshEnv:
     env.fb("plugins", "new", "ex-weights", "--task", "pansharpening")  # default folder: ./fusionbench-ex-weights
     (root / "fusionbench-ex-weights").rename(root / "ex-weights")
     install = [arg for name in names for arg in ("-e", str(root / name))]
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *install], cwd=root, env=_env(), check=True, timeout=900)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *install], cwd=root, env=_env(), check=True, timeout=900
+    )
     print(f"fresh venv from requirements.txt: {env.seconds:.0f} s")
     return env
 
@@ -90,11 +124,17 @@ def test_scaffold_is_a_complete_distribution(fresh):
     assert meta["build-system"]["build-backend"] == "setuptools.build_meta"
     assert meta["project"]["name"] == "fusionbench-ex-ivf" and meta["project"]["version"] == "0.1.0"
     assert meta["project"]["entry-points"]["fusionbench"] == {"ex-ivf": "fusionbench_ex_ivf.hooks"}
-    for path in ("README.md", "fusionbench_ex_ivf/hooks.py", "fusionbench_ex_ivf/model.py", "tests/test_plugin.py", ".github/workflows/test.yml"):
+    for path in (
+        "README.md",
+        "fusionbench_ex_ivf/hooks.py",
+        "fusionbench_ex_ivf/model.py",
+        "tests/test_plugin.py",
+        ".github/workflows/test.yml",
+    ):
         assert (folder / path).is_file(), path
     assert "@@" not in "".join(p.read_text() for p in folder.rglob("*") if p.is_file() and "egg-info" not in str(p))
     assert "fusionbench plugins check ex-ivf" in (folder / ".github/workflows/test.yml").read_text()
-    assert "assert_conformance(\"ex-ivf\")" in (folder / "tests/test_plugin.py").read_text()
+    assert 'assert_conformance("ex-ivf")' in (folder / "tests/test_plugin.py").read_text()
     again = fresh.fb("plugins", "new", "ex-ivf", "--dir", str(folder), ok=False)
     assert again.returncode == 2 and "not an empty folder" in again.stderr
 
@@ -121,7 +161,11 @@ def test_unknown_check_name_is_one_line_listing_what_is_installed(fresh):
 def _specs(results: Path) -> list[dict]:
     import pyarrow.parquet as pq
 
-    return [json.loads(row) for path in sorted(results.glob("runs/**/*.parquet")) for row in pq.read_table(path)["spec_json"].to_pylist()]
+    return [
+        json.loads(row)
+        for path in sorted(results.glob("runs/**/*.parquet"))
+        for row in pq.read_table(path)["spec_json"].to_pylist()
+    ]
 
 
 def test_editing_fuse_without_a_version_bump_is_scored_again(fresh):
@@ -130,7 +174,9 @@ def test_editing_fuse_without_a_version_bump_is_scored_again(fresh):
     assert "1 ok" in first.stdout
     assert "1 already done" in fresh.run("mif", "ex-mif-detail", "results-edit").stdout
     source = model.read_text()
-    model.write_text(source.replace("base, guide = 0.5 * (mri + other), mri", "base, guide = 0.4 * mri + 0.6 * other, mri"))
+    model.write_text(
+        source.replace("base, guide = 0.5 * (mri + other), mri", "base, guide = 0.4 * mri + 0.6 * other, mri")
+    )
     try:
         second = fresh.run("mif", "ex-mif-detail", "results-edit")
     finally:
@@ -159,15 +205,24 @@ def test_scaffolded_model_declares_a_checkpoint_users_fetch(fresh, tmp_path):
         assert "WEIGHTS: tuple[WeightsRef, ...] = ()\n" in text
         hooks.write_text(text.replace("WEIGHTS: tuple[WeightsRef, ...] = ()\n", declared))
 
-        missing = fresh.run("pansharpening", "ex-weights-detail", "results-w", ok=False, FUSIONBENCH_WEIGHTS=str(weights_dir))
-        assert missing.returncode == 1 and "fusionbench weights fetch ex-weights-detail" in missing.stdout, missing.stdout
+        missing = fresh.run(
+            "pansharpening", "ex-weights-detail", "results-w", ok=False, FUSIONBENCH_WEIGHTS=str(weights_dir)
+        )
+        assert missing.returncode == 1 and "fusionbench weights fetch ex-weights-detail" in missing.stdout, (
+            missing.stdout
+        )
 
         fetched = fresh.fb("weights", "fetch", "ex-weights-detail", FUSIONBENCH_WEIGHTS=str(weights_dir))
         assert "downloaded" in fetched.stdout and (weights_dir / "ex-weights-v1.safetensors").read_bytes() == payload
-        assert "1 ok" in fresh.run("pansharpening", "ex-weights-detail", "results-w", FUSIONBENCH_WEIGHTS=str(weights_dir)).stdout
+        assert (
+            "1 ok"
+            in fresh.run("pansharpening", "ex-weights-detail", "results-w", FUSIONBENCH_WEIGHTS=str(weights_dir)).stdout
+        )
 
         (weights_dir / "ex-weights-v1.safetensors").unlink()
-        first_use = fresh.run("pansharpening", "ex-weights-detail", "results-w2", "--allow-download", FUSIONBENCH_WEIGHTS=str(weights_dir))
+        first_use = fresh.run(
+            "pansharpening", "ex-weights-detail", "results-w2", "--allow-download", FUSIONBENCH_WEIGHTS=str(weights_dir)
+        )
         assert "downloaded" in first_use.stdout and "1 ok" in first_use.stdout, first_use.stdout
     assert sorted(p.name for p in weights_dir.iterdir()) == ["ex-weights-v1.safetensors"]
     assert len(server.ranges) == 2  # two downloads, nothing fetched implicitly

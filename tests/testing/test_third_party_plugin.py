@@ -22,10 +22,15 @@ def fresh_venv(tmp_path_factory) -> Path:
     its own site-packages, into which the example plugin is installed by pip."""
     root = tmp_path_factory.mktemp("third-party")
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # pip and setuptools come from the host env
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True
+    )  # pip and setuptools come from the host env
     python = venv / "bin" / "python"
     purelib = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     host = sysconfig.get_paths()["purelib"]
     # addsitedir (not a bare path) so the host's own .pth files, e.g. editable installs, apply too
@@ -34,14 +39,22 @@ def fresh_venv(tmp_path_factory) -> Path:
     shutil.copytree(EXAMPLE, source)
     subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", str(source)],
-        check=True, cwd=root, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        check=True,
+        cwd=root,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     return python
 
 
 def _fb(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FUSIONBENCH_DISABLE_PLUGINS", "FUSIONBENCH_PLUGINS")}
-    result = subprocess.run([python, "-m", "fusionbench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=900)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "FUSIONBENCH_DISABLE_PLUGINS", "FUSIONBENCH_PLUGINS")
+    }
+    result = subprocess.run(
+        [python, "-m", "fusionbench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=900
+    )
     assert result.returncode == 0, f"fusionbench {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -56,14 +69,28 @@ def test_installed_plugin_is_listed_and_runs_in_the_default_suite(fresh_venv, tm
     assert "reduced-res" in _fb(fresh_venv, "info", "example-highpass", cwd=tmp_path).stdout
 
     _fb(
-        fresh_venv, "run", "--suite", "reduced-res", "-m", "example-highpass,exp", "-d", "synthetic-wv3-rr",
-        "--max-items", "2", "--no-mlflow", "--executor", "inline", cwd=tmp_path,
+        fresh_venv,
+        "run",
+        "--suite",
+        "reduced-res",
+        "-m",
+        "example-highpass,exp",
+        "-d",
+        "synthetic-wv3-rr",
+        "--max-items",
+        "2",
+        "--no-mlflow",
+        "--executor",
+        "inline",
+        cwd=tmp_path,
     )
     csv = _fb(fresh_venv, "leaderboard", "show", "--format", "csv", cwd=tmp_path).stdout
     assert "example-highpass" in csv and "exp" in csv
 
     # the environment the tests run in never saw the plugin: it lives only in the fresh venv
-    here = subprocess.run([sys.executable, "-m", "fusionbench", "list", "models", "--json"], capture_output=True, text=True, check=True)
+    here = subprocess.run(
+        [sys.executable, "-m", "fusionbench", "list", "models", "--json"], capture_output=True, text=True, check=True
+    )
     assert "example-highpass" not in here.stdout
 
 

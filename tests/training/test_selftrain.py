@@ -57,7 +57,9 @@ class _Trainer:
 
     def __call__(self, request: Any, max_value: float) -> None:
         self.calls += 1
-        save_checkpoint(request.output_dir, model_state={"w": torch.full((2,), float(self.calls))}, config={"model": {}})
+        save_checkpoint(
+            request.output_dir, model_state={"w": torch.full((2,), float(self.calls))}, config={"model": {}}
+        )
 
 
 def _checkpoint(context: _Context, train: _Trainer, shipped: Path | None) -> Path:

@@ -36,19 +36,28 @@ def _loss(model: nn.Module, batch: dict, generator: torch.Generator) -> torch.Te
 
 
 def _config(**kw) -> TrainConfig:
-    base = dict(iterations=6, batch_size=8, lr=1e-2, ema_decay=0.9, ema_start=2, log_every=2, lr_milestones=(4,), lr_gamma=0.5)
+    base = dict(
+        iterations=6, batch_size=8, lr=1e-2, ema_decay=0.9, ema_start=2, log_every=2, lr_milestones=(4,), lr_gamma=0.5
+    )
     return TrainConfig(**{**base, **kw})
 
 
 def test_training_reduces_the_loss_and_writes_a_complete_checkpoint(tmp_path):
     model, batches = _problem()
-    result = Trainer(model, _loss, batches, _config(iterations=150, log_every=25), output_dir=tmp_path, model_config={"kind": "mlp"}).fit()
+    result = Trainer(
+        model, _loss, batches, _config(iterations=150, log_every=25), output_dir=tmp_path, model_config={"kind": "mlp"}
+    ).fit()
     assert result.steps == 150
     assert result.history[-1][1] < result.history[0][1] / 10
     config = read_config(tmp_path)
     assert config["format"] == "fusionbench-checkpoint" and config["model"] == {"kind": "mlp"}
     assert config["step"] == 150 and config["training"]["iterations"] == 150
-    assert {p.name for p in tmp_path.iterdir()} >= {"config.json", "model.safetensors", "ema.safetensors", "training_state.pt"}
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "config.json",
+        "model.safetensors",
+        "ema.safetensors",
+        "training_state.pt",
+    }
     ema_state, _ = load_checkpoint(tmp_path, prefer="ema")
     online, _ = load_checkpoint(tmp_path, prefer="model")
     assert not torch.equal(ema_state["0.weight"], online["0.weight"])
@@ -172,7 +181,9 @@ def test_concurrent_workers_train_a_checkpoint_once(tmp_path):
     with ctx.Manager() as manager:
         barrier = manager.Barrier(2)
         with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-            paths = list(pool.map(_train_in_another_process, [str(tmp_path / "cache")] * 2, [str(log)] * 2, [barrier] * 2))
+            paths = list(
+                pool.map(_train_in_another_process, [str(tmp_path / "cache")] * 2, [str(log)] * 2, [barrier] * 2)
+            )
     assert paths[0] == paths[1]
     assert log.read_text() == "trained\n"
 
@@ -186,7 +197,9 @@ def test_mlflow_logger_records_the_loss_curve(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     model, batches = _problem()
     logger = MlflowTrainingLogger(run_name="unit", tags={"fusionbench.model": "mlp"})
-    Trainer(model, _loss, batches, _config(), output_dir=tmp_path / "ck", logger=logger, model_config={"kind": "mlp"}).fit()
+    Trainer(
+        model, _loss, batches, _config(), output_dir=tmp_path / "ck", logger=logger, model_config={"kind": "mlp"}
+    ).fit()
     client = MlflowClient(tracking_uri=uri)
     run = client.get_run(logger.run_id)
     assert run.info.status == "FINISHED"

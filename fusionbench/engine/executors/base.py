@@ -9,11 +9,12 @@ already computed survive whatever happens to the coordinator afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
-from fusionbench.results.records import RunOutcome
 from fusionbench.engine.runspec import RunSpec
+from fusionbench.results.records import RunOutcome
 
 
 @dataclass(frozen=True)

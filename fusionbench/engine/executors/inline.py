@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from fusionbench.errors import FusionbenchError
 from fusionbench.engine.execution import WorkerConfig, execute_run
+from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobProgress, JobStarted
+from fusionbench.errors import FusionbenchError
 from fusionbench.registry import Registry
 from fusionbench.results.records import RunOutcome, utc_now
-from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobProgress, JobStarted
 
 
 def inline_device(devices: Sequence[str] | None) -> str:
@@ -75,8 +75,12 @@ class InlineExecutor:
                 # Ctrl-C or SIGTERM in the middle of a run: record it as interrupted (as the
                 # local executor does) before the interruption ends the session
                 interrupted = RunOutcome(
-                    status="interrupted", error_type="Interrupted", error_message="interrupted by the user or a signal",
-                    device=config.device, started_at=started, finished_at=utc_now(),
+                    status="interrupted",
+                    error_type="Interrupted",
+                    error_message="interrupted by the user or a signal",
+                    device=config.device,
+                    started_at=started,
+                    finished_at=utc_now(),
                 )
                 emit(JobFinished(job, interrupted, tuple(hook_errors)))
                 raise

@@ -13,16 +13,16 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from multiprocessing.connection import wait
-from typing import Any, Sequence
+from typing import Any
 
 from fusionbench.engine.devices import explicit_gpus, visible_gpus
-from fusionbench.engine.executors.base import WorkerConfig
+from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobProgress, JobStarted, WorkerConfig
 from fusionbench.registry import call_hook_isolated
 from fusionbench.results.records import RunOutcome, utc_now
-from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobProgress, JobStarted
 
 
 @dataclass
@@ -59,7 +59,10 @@ class _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
         config = replace(self.config, device=self.slot.device)
         self.process = self.ctx.Process(
-            target=worker_main, args=(child, self.slot.env, config.__dict__), daemon=True, name=f"fusionbench-{self.slot.label}"
+            target=worker_main,
+            args=(child, self.slot.env, config.__dict__),
+            daemon=True,
+            name=f"fusionbench-{self.slot.label}",
         )
         self.process.start()
         child.close()
@@ -91,7 +94,7 @@ class _Worker:
         self.kill()
 
 
-def _failure(status: str, message: str, worker: "_Worker", traceback: str = "") -> RunOutcome:
+def _failure(status: str, message: str, worker: _Worker, traceback: str = "") -> RunOutcome:
     """The outcome of a run that ended without the worker's report: it keeps the run's real
     start time and the time it ran until it was killed, crashed or interrupted."""
     error_type = {"crashed": "WorkerCrashed", "failed": "WorkerError"}.get(status, status.capitalize())
@@ -206,7 +209,12 @@ class LocalExecutor:
                     worker.job = None
                     worker.kill()
                     message, trace = payload
-                    emit(JobFinished(job, _failure("failed", f"worker error while running {job.run.label}: {message}", worker, trace)))
+                    emit(
+                        JobFinished(
+                            job,
+                            _failure("failed", f"worker error while running {job.run.label}: {message}", worker, trace),
+                        )
+                    )
                     return
         except (EOFError, OSError):
             pass  # the worker died; handled below
@@ -220,4 +228,8 @@ class LocalExecutor:
         elif self.timeout_s is not None and elapsed > self.timeout_s:
             worker.job = None
             worker.kill()
-            emit(JobFinished(job, _failure("timeout", f"run exceeded the {self.timeout_s:g} s limit and was killed", worker)))
+            emit(
+                JobFinished(
+                    job, _failure("timeout", f"run exceeded the {self.timeout_s:g} s limit and was killed", worker)
+                )
+            )

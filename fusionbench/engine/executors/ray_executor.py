@@ -14,17 +14,16 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobStarted, WorkerConfig
 from fusionbench.errors import FusionbenchError
-from fusionbench.engine.executors.base import WorkerConfig
 from fusionbench.results.records import RunOutcome, utc_now
-from fusionbench.results.store import write_bytes_atomic
-from fusionbench.results.store import scores_path
-from fusionbench.engine.executors.base import EventSink, Job, JobFinished, JobStarted
+from fusionbench.results.store import scores_path, write_bytes_atomic
 
 
 def _import_ray() -> Any:
@@ -40,8 +39,8 @@ def _run_task(
 ) -> tuple[RunOutcome, bytes | None, dict[str, bytes], list[str]]:
     """Executed inside a Ray worker: run, then hand back the scores file and previews as bytes."""
     from fusionbench.engine.execution import WorkerConfig, execute_run
-    from fusionbench.registry import load_registry
     from fusionbench.engine.runspec import RunSpec
+    from fusionbench.registry import load_registry
 
     run = RunSpec.from_json(run_json)
     with tempfile.TemporaryDirectory(prefix="fusionbench-ray-") as folder:
@@ -53,10 +52,7 @@ def _run_task(
         hook_errors: list[str] = []
         outcome = execute_run(run, attempt, load_registry(), config, hook_errors=hook_errors)
         data = Path(outcome.scores_path).read_bytes() if outcome.scores_path else None
-        previews = {
-            str(path.relative_to(folder)): path.read_bytes()
-            for path in Path(folder).rglob("*.png")
-        }
+        previews = {str(path.relative_to(folder)): path.read_bytes() for path in Path(folder).rglob("*.png")}
     return outcome, data, previews, hook_errors
 
 
@@ -101,7 +97,9 @@ class RayExecutor:
                 f"(resources: {dict(cluster)}); use gpus_per_run=0 or a cluster with GPUs"
             )
         if float(cluster.get("CPU", 0.0)) < self.cpus_per_run:
-            raise FusionbenchError(f"runs ask for {self.cpus_per_run:g} CPU each but the Ray cluster has {cluster.get('CPU', 0)}")
+            raise FusionbenchError(
+                f"runs ask for {self.cpus_per_run:g} CPU each but the Ray cluster has {cluster.get('CPU', 0)}"
+            )
         return wanted
 
     def run(self, jobs: Sequence[Job], config: WorkerConfig, emit: EventSink) -> None:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) -> None:
@@ -20,8 +21,8 @@ def worker_main(conn: Any, env: Mapping[str, str], config_dict: dict[str, Any]) 
     os.environ.update(env)
     try:
         from fusionbench.engine.execution import WorkerConfig, execute_run
-        from fusionbench.registry import load_registry
         from fusionbench.engine.runspec import RunSpec
+        from fusionbench.registry import load_registry
 
         config = WorkerConfig(**config_dict)
         registry = load_registry()

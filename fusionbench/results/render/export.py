@@ -35,7 +35,12 @@ def parquet_bytes(board: Leaderboard, suite: str) -> bytes:
 
 
 def export_board(
-    results: Path, suite: str, fmt: str, out: Path, catalog: SpecCatalog | None = None, reported: Sequence[ReportedResult] = ()
+    results: Path,
+    suite: str,
+    fmt: str,
+    out: Path,
+    catalog: SpecCatalog | None = None,
+    reported: Sequence[ReportedResult] = (),
 ) -> Path:
     """Write ``suite``'s leaderboard as ``fmt`` (one of :data:`FORMATS`) to ``out``; Markdown and
     HTML carry each dataset's published numbers (``reported``) in their own block with the

@@ -109,7 +109,9 @@ def _breakable(label: str) -> str:
     return out
 
 
-def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, reported: Sequence[Any] = ()) -> str:
+def render_html(
+    board: Leaderboard, scores: pd.DataFrame, results: Path, suite: str, reported: Sequence[Any] = ()
+) -> str:
     """The page of one suite's ``board``; ``scores`` (labelled like the board, see
     :func:`~fusionbench.results.labels.with_labels`) find each method's preview."""
     from fusionbench import __version__
@@ -128,7 +130,9 @@ def render_html(board: Leaderboard, scores: pd.DataFrame, results: Path, suite: 
     parts.append("<div class='tabs' role='tablist'>")
     for i, dataset in enumerate(board.datasets):
         label = dataset + (" (synthetic)" if board.is_synthetic(dataset) else "")
-        parts.append(f"<button type='button' role='tab' data-dataset='{_e(dataset)}' onclick='showTab({i})'>{_e(label)}</button>")
+        parts.append(
+            f"<button type='button' role='tab' data-dataset='{_e(dataset)}' onclick='showTab({i})'>{_e(label)}</button>"
+        )
     parts.append("</div>")
     for dataset in board.datasets:
         parts.append(_panel(board_grid(board, dataset), scores, results, suite, reported))

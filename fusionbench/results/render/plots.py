@@ -129,7 +129,16 @@ def _draw_clipped(ax: Any, points: pd.DataFrame, x: str, styles: dict[str, tuple
 def _legend(ax: Any, title: str = "method") -> None:
     handles, labels = ax.get_legend_handles_labels()
     wrapped = [textwrap.fill(label, 34) for label in labels]
-    ax.legend(handles, wrapped, title=title, fontsize=7, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(
+        handles,
+        wrapped,
+        title=title,
+        fontsize=7,
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+    )
 
 
 def _save(fig: Any, out: Path) -> Path:
@@ -143,7 +152,9 @@ def _direction(sub: pd.DataFrame) -> str:
     return "higher is better" if bool(sub["higher_is_better"].iloc[0]) else "lower is better"
 
 
-def quality_vs_time(scores: pd.DataFrame, dataset: str, metric: str, out: Path, catalog: SpecCatalog | None = None) -> Path | None:
+def quality_vs_time(
+    scores: pd.DataFrame, dataset: str, metric: str, out: Path, catalog: SpecCatalog | None = None
+) -> Path | None:
     """Mean metric (± std over images) against mean seconds per image, one point per method."""
     sub = scores[(scores["dataset"] == dataset) & (scores["metric"] == metric)]
     if sub.empty:
@@ -167,7 +178,9 @@ def quality_vs_time(scores: pd.DataFrame, dataset: str, metric: str, out: Path, 
     return _save(fig, out)
 
 
-def metric_vs_steps(scores: pd.DataFrame, dataset: str, metric: str, out: Path, catalog: SpecCatalog | None = None) -> Path | None:
+def metric_vs_steps(
+    scores: pd.DataFrame, dataset: str, metric: str, out: Path, catalog: SpecCatalog | None = None
+) -> Path | None:
     """For diffusion models run at several step counts: mean metric (± std) against sampler steps,
     one line per model and sampler with its step count left out of the label."""
     sub = scores[(scores["dataset"] == dataset) & (scores["metric"] == metric) & scores["sampler"].notna()].copy()
@@ -254,7 +267,11 @@ def comparison_panel(
     rows = 2 if has_errors else 1
     plt = _pyplot()
     fig, axes = plt.subplots(
-        rows, columns, figsize=(1.9 * columns + (0.9 if has_errors else 0), 2.35 * rows + 0.5), squeeze=False, layout="constrained"
+        rows,
+        columns,
+        figsize=(1.9 * columns + (0.9 if has_errors else 0), 2.35 * rows + 0.5),
+        squeeze=False,
+        layout="constrained",
     )
     for ax in axes.flat:
         ax.axis("off")
@@ -271,9 +288,13 @@ def comparison_panel(
         if error is not None:
             with Image.open(error) as picture:
                 grey = np.asarray(picture.convert("L"), dtype=float) / 255.0 * ERROR_MAP_FRACTION * 100.0
-            image = axes[1][column].imshow(grey, cmap="magma", vmin=0.0, vmax=ERROR_MAP_FRACTION * 100.0, interpolation="nearest")
+            image = axes[1][column].imshow(
+                grey, cmap="magma", vmin=0.0, vmax=ERROR_MAP_FRACTION * 100.0, interpolation="nearest"
+            )
     if has_errors and image is not None:
-        axes[1][0].text(0.5, 0.5, "|error|\n(mean over bands)", ha="center", va="center", fontsize=8, transform=axes[1][0].transAxes)
+        axes[1][0].text(
+            0.5, 0.5, "|error|\n(mean over bands)", ha="center", va="center", fontsize=8, transform=axes[1][0].transAxes
+        )
         bar = fig.colorbar(image, ax=list(axes[1]), shrink=0.85, pad=0.01)
         bar.set_label("% of data range", fontsize=7)
         bar.ax.tick_params(labelsize=7)
@@ -327,8 +348,9 @@ def write_plots(
                 path = maker(sub, dataset, metric, folder / f"{stem}-{safe_name(metric)}-vs-{kind}.png", catalog)
                 if path is not None:
                     written.append(path)
-        panel = comparison_panel(sub, results, suite, dataset, folder / f"{stem}-comparison.png", board=board, methods=methods)
+        panel = comparison_panel(
+            sub, results, suite, dataset, folder / f"{stem}-comparison.png", board=board, methods=methods
+        )
         if panel is not None:
             written.append(panel)
     return written
-

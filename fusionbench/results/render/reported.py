@@ -41,7 +41,10 @@ def reported_grid(rows: Sequence[ReportedResult]) -> tuple[list[str], list[list[
     for row in rows:
         lines.setdefault((row.method, _paper(row), row.protocol, row.settings), {})[row.metric] = _value(row)
     header = ["method", "paper", *metrics, "metric settings"]
-    body = [[method, paper, *(cells.get(m, "-") for m in metrics), settings] for (method, paper, _, settings), cells in lines.items()]
+    body = [
+        [method, paper, *(cells.get(m, "-") for m in metrics), settings]
+        for (method, paper, _, settings), cells in lines.items()
+    ]
     return header, body
 
 
@@ -144,10 +147,32 @@ def reported_html(dataset: str, rows: Sequence[ReportedResult], gaps: pd.DataFra
 
 def source_rows(rows: Sequence[ReportedResult]) -> tuple[list[str], list[list[str]]]:
     """Every reported value with its provenance (``fusionbench leaderboard reported``)."""
-    header = ["dataset", "method", "metric", "value", "as published", "paper", "settings", "source table", "transcribed by", "plugin"]
+    header = [
+        "dataset",
+        "method",
+        "metric",
+        "value",
+        "as published",
+        "paper",
+        "settings",
+        "source table",
+        "transcribed by",
+        "plugin",
+    ]
     ordered = sorted(rows, key=lambda r: (r.dataset, r.method.lower(), r.metric))
     body = [
-        [r.dataset, r.method, r.metric, _value(r), r.metric_as_published, _paper(r), r.settings, r.source_table, r.transcribed_by, r.provider]
+        [
+            r.dataset,
+            r.method,
+            r.metric,
+            _value(r),
+            r.metric_as_published,
+            _paper(r),
+            r.settings,
+            r.source_table,
+            r.transcribed_by,
+            r.provider,
+        ]
         for r in ordered
     ]
     return header, body

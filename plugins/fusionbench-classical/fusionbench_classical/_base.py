@@ -8,7 +8,8 @@ method's ``_fuse`` with plain tensors. Methods never mutate their inputs.
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
 import torch
 
@@ -93,7 +94,9 @@ class MHIFMethod(FusionMethod):
         ratio = resolve_ratio(self.name, batch.card, (h, w), tuple(lrhsi.shape[-2:]))
         return self._fuse(msi, lrhsi, hsi_up, batch.card, ratio).to(torch.float64)
 
-    def _fuse(self, msi: torch.Tensor, lrhsi: torch.Tensor, hsi_up: torch.Tensor, card: DataCard, ratio: int) -> torch.Tensor:
+    def _fuse(
+        self, msi: torch.Tensor, lrhsi: torch.Tensor, hsi_up: torch.Tensor, card: DataCard, ratio: int
+    ) -> torch.Tensor:
         raise NotImplementedError
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

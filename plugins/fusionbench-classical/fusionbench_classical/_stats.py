@@ -50,7 +50,9 @@ def safe_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
     return torch.where(den != 0, num / torch.where(den != 0, den, 1.0), 0.0)
 
 
-def match_moments(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, ref_std: torch.Tensor | None = None) -> torch.Tensor:
+def match_moments(
+    x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, ref_std: torch.Tensor | None = None
+) -> torch.Tensor:
     """``(x - mean2(x)) * std / ref_std + mean``: the toolbox's "histogram matching".
 
     ``ref_std`` defaults to ``std2(x)``; several methods divide by the std of a low-pass version

@@ -57,7 +57,9 @@ class BDSDPC(PansharpeningMethod):
 
     def __init__(self, missing_pan_gnyq: str = "default") -> None:
         if missing_pan_gnyq not in MISSING_PAN_GNYQ:
-            raise ValueError(f"bdsd-pc: missing_pan_gnyq must be one of {list(MISSING_PAN_GNYQ)}, got {missing_pan_gnyq!r}")
+            raise ValueError(
+                f"bdsd-pc: missing_pan_gnyq must be one of {list(MISSING_PAN_GNYQ)}, got {missing_pan_gnyq!r}"
+            )
         self.missing_pan_gnyq = missing_pan_gnyq
 
     def _fuse(self, pan, ms, lms, card: DataCard, ratio: int) -> torch.Tensor:

@@ -7,8 +7,8 @@ plugins/): skip when ../shared/data is absent, fail when FUSIONBENCH_REQUIRE_SHA
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -72,7 +72,9 @@ def make_pansharpening_batch(
     card = pansharpening_card(sensor, bands)
     smooth = lambda c: torch.nn.functional.interpolate(  # noqa: E731
         torch.rand(batch, c, size // 8, size // 8, generator=g, dtype=torch.float64),
-        size=(size, size), mode="bicubic", align_corners=False,
+        size=(size, size),
+        mode="bicubic",
+        align_corners=False,
     ).clamp(0, 1)
     # correlated bands, as in real scenes: a shared brightness field times band gains, plus a
     # smaller band-specific field and fine texture

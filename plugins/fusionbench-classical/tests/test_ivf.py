@@ -65,7 +65,9 @@ def test_box_sum_counts_clipped_windows():
     padded = torch.nn.functional.pad(x, (r, r, r, r))
     brute = torch.nn.functional.avg_pool2d(padded, 2 * r + 1, stride=1) * (2 * r + 1) ** 2
     torch.testing.assert_close(box_sum(x, r), brute)
-    torch.testing.assert_close(box_sum(torch.ones(1, 1, 7, 11, dtype=torch.float64), 50), torch.full((1, 1, 7, 11), 77.0, dtype=torch.float64))
+    torch.testing.assert_close(
+        box_sum(torch.ones(1, 1, 7, 11, dtype=torch.float64), 50), torch.full((1, 1, 7, 11), 77.0, dtype=torch.float64)
+    )
 
 
 def test_guided_filter_keeps_constants_and_edges():
@@ -96,7 +98,12 @@ def _gff_reference(sources: list[np.ndarray]) -> np.ndarray:
 
     lap = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=float)
     bases = [ndi.uniform_filter(s, 31, mode="nearest") for s in sources]
-    sal = np.stack([ndi.correlate(np.abs(ndi.correlate(s, lap, mode="nearest")), fspecial_gaussian(11, 5), mode="nearest") for s in sources])
+    sal = np.stack(
+        [
+            ndi.correlate(np.abs(ndi.correlate(s, lap, mode="nearest")), fspecial_gaussian(11, 5), mode="nearest")
+            for s in sources
+        ]
+    )
     winner = sal.argmax(axis=0)
     masks = [(winner == n).astype(float) for n in range(len(sources))]
 

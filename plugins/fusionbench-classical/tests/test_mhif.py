@@ -26,7 +26,9 @@ def test_glp_hs_recovers_bands_that_are_linear_in_the_msi(seed, bands):
     c = torch.rand(bands, generator=g, dtype=torch.float64)
     gt = torch.einsum("ck,bkhw->bchw", a, msi) + c[None, :, None, None]
     lrhsi = wald_degrade(gt, 0.3, 4)
-    batch = FusionBatch(("x",), {"hrmsi": msi, "lrhsi": lrhsi, "hsi_up": interp23tap(lrhsi, 4)}, DataCard(ratio=4, max_value=1.0))
+    batch = FusionBatch(
+        ("x",), {"hrmsi": msi, "lrhsi": lrhsi, "hsi_up": interp23tap(lrhsi, 4)}, DataCard(ratio=4, max_value=1.0)
+    )
     torch.testing.assert_close(GLPHS().fuse(batch), gt, rtol=1e-9, atol=1e-9)
 
 

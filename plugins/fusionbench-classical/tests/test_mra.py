@@ -71,7 +71,9 @@ def test_glp_uses_the_cards_mtf_gains(wv3, method):
     base = method().fuse(wv3)
     gains = list(wv3.card.mtf_gnyq)
     gains[3] = 0.2
-    changed = method().fuse(FusionBatch(wv3.image_ids, wv3.inputs, dataclasses.replace(wv3.card, mtf_gnyq=tuple(gains))))
+    changed = method().fuse(
+        FusionBatch(wv3.image_ids, wv3.inputs, dataclasses.replace(wv3.card, mtf_gnyq=tuple(gains)))
+    )
     differs = [not torch.allclose(changed[:, b], base[:, b], rtol=0, atol=1e-9) for b in range(8)]
     assert differs == [b == 3 for b in range(8)]
     from_table = method().fuse(FusionBatch(wv3.image_ids, wv3.inputs, dataclasses.replace(wv3.card, mtf_gnyq=None)))

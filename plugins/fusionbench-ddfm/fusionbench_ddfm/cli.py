@@ -19,15 +19,38 @@ def ddfm() -> None:
 
 @ddfm.command("train-prior")
 @click.option("--preset", default="tiny", show_default=True, help="prior recipe (see fusionbench_ddfm.prior_training)")
-@click.option("--images", default="skimage", show_default=True, help="'skimage' (photographs bundled in scikit-image) or a folder of images")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("fusionbench-checkpoints/ddfm-prior-tiny"), show_default=True, help="checkpoint folder (resumable)")
-@click.option("--export", "export_to", type=click.Path(path_type=Path), help="also write the EMA weights as one .safetensors (+ .json) file, e.g. the shipped weights/tiny_prior.safetensors")
+@click.option(
+    "--images",
+    default="skimage",
+    show_default=True,
+    help="'skimage' (photographs bundled in scikit-image) or a folder of images",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("fusionbench-checkpoints/ddfm-prior-tiny"),
+    show_default=True,
+    help="checkpoint folder (resumable)",
+)
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(path_type=Path),
+    help="also write the EMA weights as one .safetensors (+ .json) file, e.g. the shipped weights/tiny_prior.safetensors",
+)
 @click.option("--iterations", type=int, help="override the recipe's iterations")
 @click.option("--batch-size", type=int, help="override the recipe's batch size")
 @click.option("--lr", type=float, help="override the recipe's learning rate")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True)
-@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads (1 is reproducible and fastest on a busy machine)")
+@click.option(
+    "--threads",
+    type=int,
+    default=1,
+    show_default=True,
+    help="torch CPU threads (1 is reproducible and fastest on a busy machine)",
+)
 @click.option("--resume/--no-resume", default=True, show_default=True)
 @click.option("--mlflow", "use_mlflow", is_flag=True, help="log the loss curve to MLflow")
 @click.option("--quiet", is_flag=True)
@@ -57,8 +80,12 @@ def train_prior_cmd(
     if use_mlflow:
         from fusionbench.training.tracking import MlflowTrainingLogger
 
-        logger = MlflowTrainingLogger(run_name=f"ddfm-prior-{preset}-s{seed}", tags={"fusionbench.model": "ddfm", "fusionbench.preset": preset})
-    overrides = {k: v for k, v in {"iterations": iterations, "batch_size": batch_size, "lr": lr}.items() if v is not None}
+        logger = MlflowTrainingLogger(
+            run_name=f"ddfm-prior-{preset}-s{seed}", tags={"fusionbench.model": "ddfm", "fusionbench.preset": preset}
+        )
+    overrides = {
+        k: v for k, v in {"iterations": iterations, "batch_size": batch_size, "lr": lr}.items() if v is not None
+    }
     result = train_prior(
         preset,
         out_dir,

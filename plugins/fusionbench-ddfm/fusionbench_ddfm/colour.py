@@ -28,7 +28,13 @@ _STUDIO_OFFSET = (16.0, 128.0, 128.0)
 def _matrix(mode: str, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if mode == "full":
         y = torch.tensor((0.299, 0.587, 0.114), dtype=torch.float64)
-        rows = torch.stack([y, 0.564 * (torch.tensor((0.0, 0.0, 1.0), dtype=torch.float64) - y), 0.713 * (torch.tensor((1.0, 0.0, 0.0), dtype=torch.float64) - y)])
+        rows = torch.stack(
+            [
+                y,
+                0.564 * (torch.tensor((0.0, 0.0, 1.0), dtype=torch.float64) - y),
+                0.713 * (torch.tensor((1.0, 0.0, 0.0), dtype=torch.float64) - y),
+            ]
+        )
         offset = torch.zeros(3, dtype=torch.float64)
     elif mode == "studio":
         rows = torch.tensor(_STUDIO, dtype=torch.float64) / 255.0

@@ -38,8 +38,8 @@ changes a result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -51,7 +51,9 @@ Difference = Callable[[torch.Tensor, int], torch.Tensor]
 
 
 # -- operators -----------------------------------------------------------------------------------
-def difference_otfs(height: int, width: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+def difference_otfs(
+    height: int, width: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64
+) -> tuple[torch.Tensor, torch.Tensor]:
     """OTFs of the horizontal kernel [1, −1] and the vertical kernel [1; −1], MATLAB ``psf2otf``
     style (zero-pad, circularly shift the kernel centre to the origin, FFT2). Applied to an image
     they give the circular forward difference k[j+1] − k[j] (see :func:`forward_difference`)."""
@@ -87,7 +89,9 @@ def k_step(z: torch.Tensor, u1: torch.Tensor, u2: torch.Tensor, otf1: torch.Tens
     return torch.fft.ifft2(numerator / denominator).real
 
 
-def u_step(k: torch.Tensor, lamb: float, rho: torch.Tensor | float, difference: Difference) -> tuple[torch.Tensor, torch.Tensor]:
+def u_step(
+    k: torch.Tensor, lamb: float, rho: torch.Tensor | float, difference: Difference
+) -> tuple[torch.Tensor, torch.Tensor]:
     """argmin_u λ‖u‖² + (ρ/2)‖u − ∇k‖² = ρ/(2λ + ρ) · ∇k, for both directions."""
     factor = rho / (2.0 * lamb + rho)
     return factor * difference(k, -1), factor * difference(k, -2)
@@ -110,7 +114,9 @@ def e_step_weights(
     return c, torch.minimum(d, 2.0 * c)
 
 
-def update_taus(c: torch.Tensor, d: torch.Tensor, tau_a: torch.Tensor, tau_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def update_taus(
+    c: torch.Tensor, d: torch.Tensor, tau_a: torch.Tensor, tau_b: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Closed-form M-step of the Exponential hyper-parameters, τ = 2/γ: τ ← mean(E[m]) with
     E[m] = 1/E[1/m] + τ/2 per pixel (inverse-Gaussian posterior)."""
     dims = (-3, -2, -1)
@@ -119,7 +125,9 @@ def update_taus(c: torch.Tensor, d: torch.Tensor, tau_a: torch.Tensor, tau_b: to
     return new_a, new_b
 
 
-def x_step(c: torch.Tensor, d: torch.Tensor, y: torch.Tensor, k_term: torch.Tensor, rho: torch.Tensor | float) -> torch.Tensor:
+def x_step(
+    c: torch.Tensor, d: torch.Tensor, y: torch.Tensor, k_term: torch.Tensor, rho: torch.Tensor | float
+) -> torch.Tensor:
     """Pixel-wise minimiser of C(y − x)² + D x² + (ρ/2)(x − k̃)²: x = (2C·y + ρ·k̃)/(2C + 2D + ρ)."""
     return (2.0 * c * y + rho * k_term) / (2.0 * c + 2.0 * d + rho)
 
@@ -140,7 +148,9 @@ class EMVariant:
 
 EM_VARIANT_TABLE: dict[str, EMVariant] = {
     "paper": EMVariant("i-f", "y-x", "i-x", PRESUBMISSION_ITERATIONS, adaptive_rho=True),
-    "presubmission": EMVariant("i-f", "y-x", "i-x", PRESUBMISSION_ITERATIONS, adaptive_rho=True, released_difference=True, symmetric=False),
+    "presubmission": EMVariant(
+        "i-f", "y-x", "i-x", PRESUBMISSION_ITERATIONS, adaptive_rho=True, released_difference=True, symmetric=False
+    ),
     "fv": EMVariant("f-v", "x", "x+v"),
     "released": EMVariant("f-v", "y-x", "i-x", released_difference=True, symmetric=False),
 }
@@ -163,7 +173,7 @@ class EMState:
     steps: int = 0
 
     @classmethod
-    def initial(cls, like: torch.Tensor) -> "EMState":
+    def initial(cls, like: torch.Tensor) -> EMState:
         """τ_a = τ_b = 1, k = u = 0 (C = D = 1 in the code are overwritten by the first E-step)."""
         b = like.shape[0]
         ones = torch.ones(b, 1, 1, 1, dtype=like.dtype, device=like.device)

@@ -97,7 +97,11 @@ class DDFM:
         try:
             return resolve_verified(context.resolve_weights, uri, "")
         except FusionbenchError as exc:
-            hint = f" It is published at {PAPER_WEIGHTS_URL}: `fusionbench weights fetch ddfm` downloads it." if uri == PAPER_WEIGHTS_URI else ""
+            hint = (
+                f" It is published at {PAPER_WEIGHTS_URL}: `fusionbench weights fetch ddfm` downloads it."
+                if uri == PAPER_WEIGHTS_URI
+                else ""
+            )
             raise CheckpointError(f"DDFM[{self.preset.name}]: {exc}.{hint}") from None
 
     def train_model(self, request: Any) -> Any:
@@ -130,7 +134,9 @@ class DDFM:
         sampler = sampler if sampler is not None else self.default_sampler()
         self._warn_if_not_the_preset_sampler(sampler)
         shape = (i.shape[0], prior.channels, *i.shape[-2:])
-        sample = sampler.sample(prior.denoiser(), shape, generator=generator, x0_correction=hook, device=device, dtype=torch.float32)
+        sample = sampler.sample(
+            prior.denoiser(), shape, generator=generator, x0_correction=hook, device=device, dtype=torch.float32
+        )
         luma = self._output_luma(sample.to(torch.float64))
         luma = _restore(luma, height, width, preset.spatial)
         return luma.to(out_device, out_dtype)
@@ -185,7 +191,9 @@ def _fit(x: torch.Tensor, multiple: int, mode: str) -> torch.Tensor:
     if mode == "crop":
         hc, wc = h - h % multiple, w - w % multiple
         if not (hc and wc):
-            raise FusionbenchError(f"DDFM (crop mode) needs images of at least {multiple}x{multiple} pixels, got {h}x{w}")
+            raise FusionbenchError(
+                f"DDFM (crop mode) needs images of at least {multiple}x{multiple} pixels, got {h}x{w}"
+            )
         return x[..., :hc, :wc]
     pad_h, pad_w = (-h) % multiple, (-w) % multiple
     if not (pad_h or pad_w):

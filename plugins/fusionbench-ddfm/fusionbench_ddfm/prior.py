@@ -8,9 +8,10 @@ that names the file and what did not fit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -43,7 +44,13 @@ class Prior:
     def denoiser(self) -> Denoiser:
         """What samplers call: ε-prediction, original integer timesteps, x̂0 clamped to [−1, 1]
         (guided-diffusion ``clip_denoised=True``, ``rescale_timesteps=False``)."""
-        return Denoiser(fn=self.network_fn(), schedule=self.schedule, parameterization="eps", time_input="original", clip_x0=(-1.0, 1.0))
+        return Denoiser(
+            fn=self.network_fn(),
+            schedule=self.schedule,
+            parameterization="eps",
+            time_input="original",
+            clip_x0=(-1.0, 1.0),
+        )
 
     def network_fn(self) -> Callable[..., torch.Tensor]:
         net, channels = self.net, self.channels

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -131,7 +132,9 @@ def image_files(source: str) -> list[Path]:
         files = [folder / name for name in SKIMAGE_IMAGES]
         missing = [f.name for f in files if not f.is_file()]
         if missing:
-            raise FusionbenchError(f"scikit-image in {folder} lacks bundled images {missing}; install scikit-image>=0.19")
+            raise FusionbenchError(
+                f"scikit-image in {folder} lacks bundled images {missing}; install scikit-image>=0.19"
+            )
         return files
     folder = Path(source).expanduser()
     if not folder.is_dir():
@@ -189,7 +192,10 @@ class NaturalPatches:
             if flip:
                 patch = patch.flip(-1)
             patch = torch.rot90(patch, int(rot), dims=(-2, -1))
-            gain, offset = 0.8 + 0.4 * torch.rand((), generator=generator), 0.1 * (torch.rand((), generator=generator) - 0.5)
+            gain, offset = (
+                0.8 + 0.4 * torch.rand((), generator=generator),
+                0.1 * (torch.rand((), generator=generator) - 0.5),
+            )
             mean = patch.mean()
             patch = ((patch - mean) * gain + mean + offset).clamp(0.0, 1.0)
             patches.append(patch)
@@ -248,7 +254,9 @@ def train_prior(
         "code_version": TRAINING_CODE_VERSION,
         "plugin_version": __version__,
     }
-    report(f"ddfm prior[{preset}]: {count_parameters(net):,} parameters, {len(files)} images, {config.iterations} iterations")
+    report(
+        f"ddfm prior[{preset}]: {count_parameters(net):,} parameters, {len(files)} images, {config.iterations} iterations"
+    )
     trainer = Trainer(
         net,
         loss_fn,

@@ -18,8 +18,9 @@ than silently built differently.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -71,7 +72,7 @@ class UNetConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "UNetConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> UNetConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -129,12 +130,18 @@ def _zero(module: nn.Module) -> nn.Module:
 class ResBlock(nn.Module):
     """Residual block with timestep conditioning (scale-shift norm) and optional up/down-sampling."""
 
-    def __init__(self, channels: int, emb_channels: int, out_channels: int, cfg: UNetConfig, up: bool = False, down: bool = False):
+    def __init__(
+        self, channels: int, emb_channels: int, out_channels: int, cfg: UNetConfig, up: bool = False, down: bool = False
+    ):
         super().__init__()
         self.up, self.down = up, down
         self.scale_shift = cfg.use_scale_shift_norm
-        self.in_layers = nn.Sequential(GroupNorm32(cfg.groups, channels), nn.SiLU(), nn.Conv2d(channels, out_channels, 3, padding=1))
-        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, out_channels * (2 if self.scale_shift else 1)))
+        self.in_layers = nn.Sequential(
+            GroupNorm32(cfg.groups, channels), nn.SiLU(), nn.Conv2d(channels, out_channels, 3, padding=1)
+        )
+        self.emb_layers = nn.Sequential(
+            nn.SiLU(), nn.Linear(emb_channels, out_channels * (2 if self.scale_shift else 1))
+        )
         self.out_layers = nn.Sequential(
             GroupNorm32(cfg.groups, out_channels),
             nn.SiLU(),
@@ -241,7 +248,9 @@ class GuidedDiffusionUNet(nn.Module):
                     factor //= 2
                 self.output_blocks.append(EmbedSequential(*layers))
 
-        self.out = nn.Sequential(GroupNorm32(cfg.groups, ch), nn.SiLU(), _zero(nn.Conv2d(mc, cfg.out_channels, 3, padding=1)))
+        self.out = nn.Sequential(
+            GroupNorm32(cfg.groups, ch), nn.SiLU(), _zero(nn.Conv2d(mc, cfg.out_channels, 3, padding=1))
+        )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         multiple = self.config.size_multiple

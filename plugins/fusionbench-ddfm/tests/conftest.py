@@ -48,8 +48,17 @@ def rgb_prior(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small 3-channel prior with the paper's structure (exercises the RGB / YCbCr path)."""
     from fusionbench_ddfm.unet import UNetConfig
 
-    config = UNetConfig(image_size=64, in_channels=3, model_channels=16, num_res_blocks=1, attention_resolutions=(8,),
-                        channel_mult=(1, 2, 2), num_head_channels=16, learn_sigma=True, groups=8)
+    config = UNetConfig(
+        image_size=64,
+        in_channels=3,
+        model_channels=16,
+        num_res_blocks=1,
+        attention_resolutions=(8,),
+        channel_mult=(1, 2, 2),
+        num_head_channels=16,
+        learn_sigma=True,
+        groups=8,
+    )
     return write_prior(tmp_path_factory.mktemp("priors") / "rgb.safetensors", config)
 
 

@@ -156,7 +156,10 @@ def test_released_variant_reflects_about_the_midpoint(a, expected):
 @pytest.mark.parametrize("variant", ["presubmission", "paper"])
 def test_bf_onestep_variants_are_attractive_and_smoothing(variant):
     i, v = _images(8, (1, 1, 32, 32))
-    weights = [_blend_weight(em_step(a * i + (1 - a) * v, i, v, EMState.initial(i), variant), i, v) for a in (1.2, 0.9, 0.5, 0.1, -0.2)]
+    weights = [
+        _blend_weight(em_step(a * i + (1 - a) * v, i, v, EMState.initial(i), variant), i, v)
+        for a in (1.2, 0.9, 0.5, 0.1, -0.2)
+    ]
     assert weights[0] == pytest.approx(weights[1], abs=0.02)  # both capped the same way
     assert all(0.0 < w < 0.75 for w in weights)  # pulled into the [v, i] interval
     assert weights[4] > 0.0 and weights[3] < weights[2] < weights[1]

@@ -28,14 +28,20 @@ CARD = DataCard(max_value=255.0)
 
 def _context(tmp_path: Path) -> ModelContext:
     return ModelContext(
-        device="cpu", card=CARD, dataset=None, cache_dir=tmp_path,
-        resolve_weights=lambda uri, sha: fusionbench_resolve_weights(uri=uri, expected_sha256=sha, cache_dir=tmp_path), seed=0,
+        device="cpu",
+        card=CARD,
+        dataset=None,
+        cache_dir=tmp_path,
+        resolve_weights=lambda uri, sha: fusionbench_resolve_weights(uri=uri, expected_sha256=sha, cache_dir=tmp_path),
+        seed=0,
     )
 
 
 def _pair(h: int = 24, w: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    yy, xx = torch.meshgrid(torch.linspace(0, 1, h, dtype=torch.float64), torch.linspace(0, 1, w, dtype=torch.float64), indexing="ij")
+    yy, xx = torch.meshgrid(
+        torch.linspace(0, 1, h, dtype=torch.float64), torch.linspace(0, 1, w, dtype=torch.float64), indexing="ij"
+    )
     ir = (40 + 180 * torch.exp(-((yy - 0.5) ** 2 + (xx - 0.3) ** 2) / 0.02)).expand(1, 1, h, w).clone()
     vi = (60 + 120 * xx + 20 * torch.rand(h, w, generator=g, dtype=torch.float64)).expand(1, 1, h, w).clone()
     return ir, vi
@@ -62,7 +68,9 @@ class OracleNet(nn.Module):
 
 def _oracle_model(target_0_255: torch.Tensor, **params: str) -> DDFM:
     model = DDFM(**params)
-    model.prior = Prior(net=OracleNet(target_0_255 / 127.5 - 1.0), schedule=linear_schedule(1000), source=Path("oracle"))
+    model.prior = Prior(
+        net=OracleNet(target_0_255 / 127.5 - 1.0), schedule=linear_schedule(1000), source=Path("oracle")
+    )
     return model
 
 
@@ -130,7 +138,11 @@ def test_perfect_prior_keeps_the_ideal_fusion(sampler, em):
     ideal = 0.5 * (ir + vi)
     model = _oracle_model(ideal, em=em)
     model.preset = replace(model.preset, output="clip")
-    out = model.fuse(_batch(ir, vi), sampler=make_sampler(sampler, steps=20, respacing="even"), generator=torch.Generator().manual_seed(0))
+    out = model.fuse(
+        _batch(ir, vi),
+        sampler=make_sampler(sampler, steps=20, respacing="even"),
+        generator=torch.Generator().manual_seed(0),
+    )
     assert out.shape == ir.shape and out.dtype == ir.dtype
     error = (out - ideal).abs()  # 0..255 units
     if em == "fv":
@@ -146,7 +158,9 @@ def test_released_em_in_the_loop_reflects_the_prior():
     ir, vi = _pair()
     prior_says = 0.8 * ir + 0.2 * vi
     sampler = make_sampler("ddim", steps=10, respacing="even")
-    released = _oracle_model(prior_says, em="released").fuse(_batch(ir, vi), sampler=sampler, generator=torch.Generator().manual_seed(0))
+    released = _oracle_model(prior_says, em="released").fuse(
+        _batch(ir, vi), sampler=sampler, generator=torch.Generator().manual_seed(0)
+    )
     paper = _oracle_model(prior_says).fuse(_batch(ir, vi), sampler=sampler, generator=torch.Generator().manual_seed(0))
 
     def ir_weight(f: torch.Tensor) -> float:
@@ -161,7 +175,11 @@ def test_seeded_determinism_with_the_shipped_prior(tmp_path):
     model = DDFM()
     model.setup(_context(tmp_path))
     runs = [
-        model.fuse(_batch(ir, vi), sampler=make_sampler("ddpm", steps=4, respacing="even"), generator=torch.Generator().manual_seed(seed))
+        model.fuse(
+            _batch(ir, vi),
+            sampler=make_sampler("ddpm", steps=4, respacing="even"),
+            generator=torch.Generator().manual_seed(seed),
+        )
         for seed in (7, 7, 8)
     ]
     assert torch.equal(runs[0], runs[1])
@@ -184,7 +202,11 @@ def test_release_preset_on_an_rgb_prior_crops_fills_and_stretches(rgb_prior):
     ir, vi = _pair(37, 45)  # not multiples of the prior's size multiple (4)
     model = DDFM(preset="release", checkpoint=str(rgb_prior))
     model.load(rgb_prior)
-    out = model.fuse(_batch(ir, vi), sampler=make_sampler("ddim", steps=3, respacing="even"), generator=torch.Generator().manual_seed(0))
+    out = model.fuse(
+        _batch(ir, vi),
+        sampler=make_sampler("ddim", steps=3, respacing="even"),
+        generator=torch.Generator().manual_seed(0),
+    )
     assert out.shape == ir.shape
     assert float(out.min()) == pytest.approx(0.0, abs=1e-9) and float(out.max()) == pytest.approx(255.0, abs=1e-6)
     torch.testing.assert_close(out[..., 36, :44], out[..., 35, :44])  # rows beyond the crop repeat its edge
@@ -198,7 +220,10 @@ def test_release_preset_samples_like_the_released_code_by_default(rgb_prior, mon
     assert (release.name, dict(release.params())) == ("ddim", {"steps": 100, "respacing": "even", "eta": 0.0})
     for preset in ("tiny", "paper"):
         sampler = DDFM(preset=preset).default_sampler()
-        assert (sampler.name, dict(sampler.params())) == ("ddpm", {"steps": 100, "respacing": "even", "variance": "small"})
+        assert (sampler.name, dict(sampler.params())) == (
+            "ddpm",
+            {"steps": 100, "respacing": "even", "variance": "small"},
+        )
 
     ir, vi = _pair(32, 32)
     model = DDFM(preset="release")
@@ -217,14 +242,22 @@ def test_release_preset_warns_when_sampled_otherwise(rgb_prior):
     model = DDFM(preset="release")
     model.load(rgb_prior)
     with pytest.warns(UserWarning, match=r"-s 'ddim\[steps=100,respacing=even,eta=0.0\]'"):
-        model.fuse(_batch(ir, vi), sampler=make_sampler("ddpm", steps=2, respacing="even"), generator=torch.Generator().manual_seed(0))
+        model.fuse(
+            _batch(ir, vi),
+            sampler=make_sampler("ddpm", steps=2, respacing="even"),
+            generator=torch.Generator().manual_seed(0),
+        )
 
 
 def test_paper_preset_on_an_rgb_prior_pads(rgb_prior):
     ir, vi = _pair(37, 45)
     model = DDFM(preset="paper")
     model.load(rgb_prior)
-    out = model.fuse(_batch(ir, vi), sampler=make_sampler("ddpm", steps=3, respacing="even"), generator=torch.Generator().manual_seed(0))
+    out = model.fuse(
+        _batch(ir, vi),
+        sampler=make_sampler("ddpm", steps=3, respacing="even"),
+        generator=torch.Generator().manual_seed(0),
+    )
     assert out.shape == ir.shape and 0.0 <= float(out.min()) and float(out.max()) <= 255.0
 
 
@@ -250,4 +283,6 @@ def test_luma_conventions():
     # released: skimage BT.601 studio range on [-1, 1] data, /255 -> 16/255 + 219/255 * grey
     assert float(rgb_to_ycc(grey, "studio")[0, 0]) == pytest.approx((16 + 219.0 * 0.4) / 255, abs=1e-6)
     red = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64).view(1, 3, 1, 1)
-    assert rgb_to_ycc(red, "studio").flatten().tolist() == pytest.approx([(16 + 65.481) / 255, (128 - 37.797) / 255, (128 + 112.0) / 255])
+    assert rgb_to_ycc(red, "studio").flatten().tolist() == pytest.approx(
+        [(16 + 65.481) / 255, (128 - 37.797) / 255, (128 + 112.0) / 255]
+    )

@@ -51,7 +51,11 @@ def test_train_prior_command_runs_resumes_and_exports(tmp_path, image_folder):
     model.load(export)
     ir = torch.full((1, 1, 16, 16), 100.0, dtype=torch.float64)
     vi = torch.linspace(0, 255, 256, dtype=torch.float64).view(1, 1, 16, 16)
-    fused = model.fuse(FusionBatch(("a",), {"ir": ir, "vi": vi}, DataCard(max_value=255.0)), sampler=make_sampler("ddpm", steps=2), generator=torch.Generator().manual_seed(0))
+    fused = model.fuse(
+        FusionBatch(("a",), {"ir": ir, "vi": vi}, DataCard(max_value=255.0)),
+        sampler=make_sampler("ddpm", steps=2),
+        generator=torch.Generator().manual_seed(0),
+    )
     assert fused.shape == ir.shape and bool(torch.isfinite(fused).all())
 
 

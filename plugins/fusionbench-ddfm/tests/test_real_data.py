@@ -14,8 +14,8 @@ import torch
 
 from fusionbench.diffusion.samplers import make_sampler
 from fusionbench.lazy import build
-from fusionbench.registry import load_registry
 from fusionbench.protocols import FusionBatch
+from fusionbench.registry import load_registry
 from fusionbench.specs import DataCard
 
 BASELINES = ("average", "max-abs", "dwt", "laplacian-pyramid", "gff")
@@ -47,10 +47,16 @@ def scores(registry, dataset: str, root, ids) -> dict[str, dict[str, float]]:
         inputs = {k: _tensor(v) for k, v in item.inputs.items()}
         batch = FusionBatch((item.image_id,), inputs, card)
         outputs = {name: m.fuse(batch) for name, m in methods.items()}
-        outputs["ddfm"] = ddfm.fuse(batch, sampler=make_sampler("ddpm", steps=STEPS, respacing="even"), generator=torch.Generator().manual_seed(0))
+        outputs["ddfm"] = ddfm.fuse(
+            batch,
+            sampler=make_sampler("ddpm", steps=STEPS, respacing="even"),
+            generator=torch.Generator().manual_seed(0),
+        )
         for method, fused in outputs.items():
             for metric, fn in metrics.items():
-                table.setdefault(method, {}).setdefault(metric, []).append(float(fn(fused.double(), None, inputs, card)[0]))
+                table.setdefault(method, {}).setdefault(metric, []).append(
+                    float(fn(fused.double(), None, inputs, card)[0])
+                )
     return {m: {k: sum(v) / len(v) for k, v in row.items()} for m, row in table.items()}
 
 

@@ -13,7 +13,22 @@ from fusionbench.cli import cli
 def test_suite_runs_ddfm_on_the_embedded_default(tmp_path, suite, dataset):
     result = CliRunner().invoke(
         cli,
-        ["run", "--suite", suite, "-m", "ddfm", "-d", dataset, "--max-items", "1", "--executor", "inline", "--no-mlflow", "--results", str(tmp_path)],
+        [
+            "run",
+            "--suite",
+            suite,
+            "-m",
+            "ddfm",
+            "-d",
+            dataset,
+            "--max-items",
+            "1",
+            "--executor",
+            "inline",
+            "--no-mlflow",
+            "--results",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "1 ok" in result.output and "ddfm+ddpm" in result.output

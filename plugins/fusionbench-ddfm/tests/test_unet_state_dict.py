@@ -25,21 +25,44 @@ SPEC_TENSORS = 566
 # (in, out, attention, up/down) per sequential block; "conv" = the stem Conv3x3 3→256
 SPEC_INPUT_BLOCKS = [
     ("conv", 3, 256),
-    ("res", 256, 256), ("res", 256, 256), ("down", 256, 256),
-    ("res", 256, 256), ("res", 256, 256), ("down", 256, 256),
-    ("res", 256, 512), ("res", 512, 512), ("down", 512, 512),
-    ("res+attn", 512, 512), ("res+attn", 512, 512), ("down", 512, 512),
-    ("res+attn", 512, 1024), ("res+attn", 1024, 1024), ("down", 1024, 1024),
-    ("res+attn", 1024, 1024), ("res+attn", 1024, 1024),
+    ("res", 256, 256),
+    ("res", 256, 256),
+    ("down", 256, 256),
+    ("res", 256, 256),
+    ("res", 256, 256),
+    ("down", 256, 256),
+    ("res", 256, 512),
+    ("res", 512, 512),
+    ("down", 512, 512),
+    ("res+attn", 512, 512),
+    ("res+attn", 512, 512),
+    ("down", 512, 512),
+    ("res+attn", 512, 1024),
+    ("res+attn", 1024, 1024),
+    ("down", 1024, 1024),
+    ("res+attn", 1024, 1024),
+    ("res+attn", 1024, 1024),
 ]
 SPEC_MIDDLE = [("res", 1024, 1024), ("attn", 1024, 1024), ("res", 1024, 1024)]
 SPEC_OUTPUT_BLOCKS = [
-    ("res+attn", 2048, 1024), ("res+attn", 2048, 1024), ("res+attn+up", 2048, 1024),
-    ("res+attn", 2048, 1024), ("res+attn", 2048, 1024), ("res+attn+up", 1536, 1024),
-    ("res+attn", 1536, 512), ("res+attn", 1024, 512), ("res+attn+up", 1024, 512),
-    ("res", 1024, 512), ("res", 1024, 512), ("res+up", 768, 512),
-    ("res", 768, 256), ("res", 512, 256), ("res+up", 512, 256),
-    ("res", 512, 256), ("res", 512, 256), ("res", 512, 256),
+    ("res+attn", 2048, 1024),
+    ("res+attn", 2048, 1024),
+    ("res+attn+up", 2048, 1024),
+    ("res+attn", 2048, 1024),
+    ("res+attn", 2048, 1024),
+    ("res+attn+up", 1536, 1024),
+    ("res+attn", 1536, 512),
+    ("res+attn", 1024, 512),
+    ("res+attn+up", 1024, 512),
+    ("res", 1024, 512),
+    ("res", 1024, 512),
+    ("res+up", 768, 512),
+    ("res", 768, 256),
+    ("res", 512, 256),
+    ("res+up", 512, 256),
+    ("res", 512, 256),
+    ("res", 512, 256),
+    ("res", 512, 256),
 ]
 EMB = 1024  # time_embed width: Linear(256→1024), Linear(1024→1024)
 OUT = (256, 6)  # out: GN 256, Conv3x3 256→6 (ε + learned-variance interpolation)
@@ -47,11 +70,16 @@ OUT = (256, 6)  # out: GN 256, Conv3x3 256→6 (ε + learned-variance interpolat
 
 def _resblock(prefix: str, cin: int, cout: int) -> dict[str, tuple[int, ...]]:
     keys = {
-        f"{prefix}.in_layers.0.weight": (cin,), f"{prefix}.in_layers.0.bias": (cin,),
-        f"{prefix}.in_layers.2.weight": (cout, cin, 3, 3), f"{prefix}.in_layers.2.bias": (cout,),
-        f"{prefix}.emb_layers.1.weight": (2 * cout, EMB), f"{prefix}.emb_layers.1.bias": (2 * cout,),  # scale-shift
-        f"{prefix}.out_layers.0.weight": (cout,), f"{prefix}.out_layers.0.bias": (cout,),
-        f"{prefix}.out_layers.3.weight": (cout, cout, 3, 3), f"{prefix}.out_layers.3.bias": (cout,),
+        f"{prefix}.in_layers.0.weight": (cin,),
+        f"{prefix}.in_layers.0.bias": (cin,),
+        f"{prefix}.in_layers.2.weight": (cout, cin, 3, 3),
+        f"{prefix}.in_layers.2.bias": (cout,),
+        f"{prefix}.emb_layers.1.weight": (2 * cout, EMB),
+        f"{prefix}.emb_layers.1.bias": (2 * cout,),  # scale-shift
+        f"{prefix}.out_layers.0.weight": (cout,),
+        f"{prefix}.out_layers.0.bias": (cout,),
+        f"{prefix}.out_layers.3.weight": (cout, cout, 3, 3),
+        f"{prefix}.out_layers.3.bias": (cout,),
     }
     if cin != cout:
         keys[f"{prefix}.skip_connection.weight"] = (cout, cin, 1, 1)
@@ -61,17 +89,22 @@ def _resblock(prefix: str, cin: int, cout: int) -> dict[str, tuple[int, ...]]:
 
 def _attention(prefix: str, c: int) -> dict[str, tuple[int, ...]]:
     return {
-        f"{prefix}.norm.weight": (c,), f"{prefix}.norm.bias": (c,),
-        f"{prefix}.qkv.weight": (3 * c, c, 1), f"{prefix}.qkv.bias": (3 * c,),
-        f"{prefix}.proj_out.weight": (c, c, 1), f"{prefix}.proj_out.bias": (c,),
+        f"{prefix}.norm.weight": (c,),
+        f"{prefix}.norm.bias": (c,),
+        f"{prefix}.qkv.weight": (3 * c, c, 1),
+        f"{prefix}.qkv.bias": (3 * c,),
+        f"{prefix}.proj_out.weight": (c, c, 1),
+        f"{prefix}.proj_out.bias": (c,),
     }
 
 
 def spec_state_dict_shapes() -> dict[str, tuple[int, ...]]:
     """Every key and shape of the official checkpoint, from the spec's table."""
     keys: dict[str, tuple[int, ...]] = {
-        "time_embed.0.weight": (EMB, 256), "time_embed.0.bias": (EMB,),
-        "time_embed.2.weight": (EMB, EMB), "time_embed.2.bias": (EMB,),
+        "time_embed.0.weight": (EMB, 256),
+        "time_embed.0.bias": (EMB,),
+        "time_embed.2.weight": (EMB, EMB),
+        "time_embed.2.bias": (EMB,),
     }
     for i, (kind, cin, cout) in enumerate(SPEC_INPUT_BLOCKS):
         if kind == "conv":
@@ -81,7 +114,9 @@ def spec_state_dict_shapes() -> dict[str, tuple[int, ...]]:
         if "attn" in kind:
             keys.update(_attention(f"input_blocks.{i}.1", cout))
     for j, (kind, cin, cout) in enumerate(SPEC_MIDDLE):
-        keys.update(_resblock(f"middle_block.{j}", cin, cout) if kind == "res" else _attention(f"middle_block.{j}", cout))
+        keys.update(
+            _resblock(f"middle_block.{j}", cin, cout) if kind == "res" else _attention(f"middle_block.{j}", cout)
+        )
     for i, (kind, cin, cout) in enumerate(SPEC_OUTPUT_BLOCKS):
         j = 0
         keys.update(_resblock(f"output_blocks.{i}.{j}", cin, cout))
@@ -91,7 +126,14 @@ def spec_state_dict_shapes() -> dict[str, tuple[int, ...]]:
         if "up" in kind:
             j += 1
             keys.update(_resblock(f"output_blocks.{i}.{j}", cout, cout))
-    keys.update({"out.0.weight": (OUT[0],), "out.0.bias": (OUT[0],), "out.2.weight": (OUT[1], OUT[0], 3, 3), "out.2.bias": (OUT[1],)})
+    keys.update(
+        {
+            "out.0.weight": (OUT[0],),
+            "out.0.bias": (OUT[0],),
+            "out.2.weight": (OUT[1], OUT[0], 3, 3),
+            "out.2.bias": (OUT[1],),
+        }
+    )
     return keys
 
 
@@ -174,7 +216,9 @@ def test_pickled_objects_are_refused(tmp_path):
         load_prior(path)
 
 
-@pytest.mark.skipif(os.environ.get("FUSIONBENCH_DDFM_FULL_ROUNDTRIP") != "1", reason="2.2 GB; set FUSIONBENCH_DDFM_FULL_ROUNDTRIP=1")
+@pytest.mark.skipif(
+    os.environ.get("FUSIONBENCH_DDFM_FULL_ROUNDTRIP") != "1", reason="2.2 GB; set FUSIONBENCH_DDFM_FULL_ROUNDTRIP=1"
+)
 def test_full_size_random_weight_round_trip(tmp_path):
     with torch.device("meta"):
         net = GuidedDiffusionUNet(PAPER_CONFIG)

@@ -7,7 +7,8 @@ GF2, 1 for CAVE-like MHIF), never rescaled to [-1, 1], and diffuses the residual
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -32,14 +33,18 @@ def task_of(inputs: Mapping[str, Any]) -> str:
     )
 
 
-def normalised_pair(inputs: Mapping[str, torch.Tensor], task: str, max_value: float) -> tuple[torch.Tensor, torch.Tensor]:
+def normalised_pair(
+    inputs: Mapping[str, torch.Tensor], task: str, max_value: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(PAN, LMS) as float32 divided by the data maximum."""
     pan_key, lms_key = TASK_FIELDS[task]
     scale = float(max_value)
     return inputs[pan_key].to(torch.float32) / scale, inputs[lms_key].to(torch.float32) / scale
 
 
-def load_training_set(dataset: Any, split: str, max_value: float, limit: int | None) -> tuple[str, dict[str, torch.Tensor]]:
+def load_training_set(
+    dataset: Any, split: str, max_value: float, limit: int | None
+) -> tuple[str, dict[str, torch.Tensor]]:
     """Read up to ``limit`` items of ``split`` into normalised float32 tensors pan, lms, gt."""
     name = getattr(dataset, "name", type(dataset).__name__)
     try:

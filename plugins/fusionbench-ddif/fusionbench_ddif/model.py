@@ -8,14 +8,15 @@ in the dataset's native units. ``train_model(request)`` serves ``fusionbench tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from fusionbench.diffusion.samplers import DDIMSampler, Denoiser, DiffusionSampler
 from fusionbench.diffusion.objectives import diffusion_loss
+from fusionbench.diffusion.samplers import DDIMSampler, Denoiser, DiffusionSampler
 from fusionbench.diffusion.schedules import NoiseSchedule, cosine_schedule, make_schedule
 from fusionbench.errors import FusionbenchError
 from fusionbench.training.checkpoint import CheckpointError, load_checkpoint
@@ -65,7 +66,11 @@ class DDIF(SelfTrainingModel):
         else:  # a released state dict: infer the band counts, take the rest from the preset
             channels, pan_channels = _channels_from_state(state, path)
             net_config = NetworkConfig(channels=channels, pan_channels=pan_channels, **self.preset.network)
-            task, timesteps, schedule = _task_from_pan_channels(pan_channels), self.preset.timesteps, self.preset.schedule
+            task, timesteps, schedule = (
+                _task_from_pan_channels(pan_channels),
+                self.preset.timesteps,
+                self.preset.schedule,
+            )
         net = UNetSR3(net_config)
         load_state_strictly(net, state, path, label="DDIF", preset=self.preset.name)
         self.net = net.to(device).eval()
@@ -176,7 +181,9 @@ class DDIF(SelfTrainingModel):
         pan_p, lms_p = _pad_to_multiple(pan, net.config.size_multiple), _pad_to_multiple(lms, net.config.size_multiple)
         cond = build_condition(lms_p, pan_p, task)
         sampler = sampler if sampler is not None else DDIMSampler(steps=25)
-        residual = sampler.sample(self.denoiser(sampler), tuple(lms_p.shape), cond=cond, generator=generator, device=device)
+        residual = sampler.sample(
+            self.denoiser(sampler), tuple(lms_p.shape), cond=cond, generator=generator, device=device
+        )
         hrms = (residual[..., :height, :width].float() + lms).clamp(0.0, 1.0)
         return (hrms * float(batch.card.max_value)).to(out_dtype)
 

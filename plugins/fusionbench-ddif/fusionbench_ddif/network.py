@@ -62,7 +62,7 @@ class NetworkConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "NetworkConfig":
+    def from_dict(cls, data: dict[str, Any]) -> NetworkConfig:
         data = dict(data)
         data["channel_mults"] = tuple(data["channel_mults"])
         data["attn_levels"] = tuple(data["attn_levels"])
@@ -335,7 +335,9 @@ class UNetSR3(nn.Module):
         for level in reversed(range(levels)):
             width = inner * config.channel_mults[level]
             for _ in range(config.res_blocks + 1):
-                ups.append(DecoderBlock(current + skip_channels.pop(), width, config, time_dim, level in config.attn_levels))
+                ups.append(
+                    DecoderBlock(current + skip_channels.pop(), width, config, time_dim, level in config.attn_levels)
+                )
                 current = width
             if level != 0:
                 ups.append(Upsample(current))

@@ -31,8 +31,12 @@ def fusionbench_register_models():
                     help="checkpoint directory/file, or a name found in $FUSIONBENCH_WEIGHTS or the cache folder; "
                     "empty: train on the dataset's train split (tiny preset) and cache",
                 ),
-                "precision": ParamSpec("fp32", "str", choices=("fp32", "bf16", "fp16"), help="autocast dtype of the network at inference"),
-                "train_iterations": ParamSpec(0, "int", help="override the preset's training iterations when it trains itself (0: preset)"),
+                "precision": ParamSpec(
+                    "fp32", "str", choices=("fp32", "bf16", "fp16"), help="autocast dtype of the network at inference"
+                ),
+                "train_iterations": ParamSpec(
+                    0, "int", help="override the preset's training iterations when it trains itself (0: preset)"
+                ),
             },
             needs_sampler=True,
             default_sampler="ddim",

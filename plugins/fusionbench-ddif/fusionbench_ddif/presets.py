@@ -23,8 +23,9 @@ resolves it, and the resolved preset is what trains and what enters the checkpoi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from fusionbench.training.config import TrainConfig, lookup_preset
 
@@ -57,7 +58,7 @@ class Preset:
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def for_task(self, task: str) -> "Preset":
+    def for_task(self, task: str) -> Preset:
         """This preset as it trains for ``task``: that task's own budget (``task_training``) as
         ``training``, and no per-task table left, so :meth:`key_dict` names exactly the recipe
         that ran. A task without its own budget gets the preset itself, whose key is unchanged.

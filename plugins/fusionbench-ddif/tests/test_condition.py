@@ -33,7 +33,9 @@ def test_haar_needs_even_sizes():
         haar_dwt2(torch.zeros(1, 1, 5, 4))
 
 
-@pytest.mark.parametrize("task, bands, pan_channels, total", [("pansharpening", 8, 1, 20), ("pansharpening", 4, 1, 12), ("mhif", 31, 3, 74)])
+@pytest.mark.parametrize(
+    "task, bands, pan_channels, total", [("pansharpening", 8, 1, 20), ("pansharpening", 4, 1, 12), ("mhif", 31, 3, 74)]
+)
 def test_condition_channel_counts(task, bands, pan_channels, total):
     cond = build_condition(torch.rand(2, bands, 16, 16), torch.rand(2, pan_channels, 16, 16), task)
     assert cond.shape == (2, total, 16, 16)

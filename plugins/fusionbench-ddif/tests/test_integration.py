@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from fusionbench.cli import cli
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench_ddif import presets
 
 
@@ -77,7 +77,9 @@ def test_full_resolution_trains_on_the_reduced_twin_and_shares_its_checkpoint(sm
     registry = load_registry(disabled=["mlflow"])
     options = RunOptions(results_dir=tmp_path / "results", executor="inline", cache_dir=tmp_path / "cache")
     for suite, dataset in (("full-res", "synthetic-wv3-fr"), ("reduced-res", "synthetic-wv3-rr")):
-        plan = plan_suite(registry, suite, models=[Selection.parse("ddif")], datasets=[Selection.parse(dataset)], max_items=1)
+        plan = plan_suite(
+            registry, suite, models=[Selection.parse("ddif")], datasets=[Selection.parse(dataset)], max_items=1
+        )
         assert len(plan.runs) == 1, plan.skipped
         summary = run_plan(registry, plan, options)
         assert summary.counts == {"ok": 1}, latest_runs(tmp_path / "results").to_dict("records")
@@ -88,10 +90,18 @@ def test_full_resolution_trains_on_the_reduced_twin_and_shares_its_checkpoint(sm
 
 def test_full_resolution_without_a_training_twin_fails_with_advice(small_budget, tmp_path):
     registry = load_registry(disabled=["mlflow"])
-    plan = plan_suite(registry, "full-res", models=[Selection.parse("ddif")], datasets=[Selection.parse("synthetic-wv3-fr")], max_items=1)
+    plan = plan_suite(
+        registry,
+        "full-res",
+        models=[Selection.parse("ddif")],
+        datasets=[Selection.parse("synthetic-wv3-fr")],
+        max_items=1,
+    )
     entry = registry.get("dataset", "synthetic-wv3-fr")
     object.__setattr__(entry, "spec", dataclasses.replace(entry.spec, train_from=""))  # a registry of this test only
-    summary = run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline", cache_dir=tmp_path / "cache"))
+    summary = run_plan(
+        registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline", cache_dir=tmp_path / "cache")
+    )
     assert summary.counts == {"failed": 1}
     message = latest_runs(tmp_path / "results").iloc[0]["error_message"]
     assert "train" in message and "checkpoint" in message
@@ -101,18 +111,50 @@ def test_train_command_writes_a_checkpoint(small_budget, tmp_path):
     out = tmp_path / "ckpt"
     result = CliRunner().invoke(
         cli,
-        ["train", "ddif", "--preset", "tiny", "--dataset", "synthetic-wv3-rr", "--iterations", "2", "--out", str(out), "--no-mlflow", "--quiet", "--device", "cpu"],
+        [
+            "train",
+            "ddif",
+            "--preset",
+            "tiny",
+            "--dataset",
+            "synthetic-wv3-rr",
+            "--iterations",
+            "2",
+            "--out",
+            str(out),
+            "--no-mlflow",
+            "--quiet",
+            "--device",
+            "cpu",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     assert "checkpoint: " + str(out) in result.output
     assert f"ddif[preset=tiny,checkpoint={out}]" in result.output
     config = json.loads((out / "config.json").read_text())
-    assert config["step"] == 2 and config["model"]["task"] == "pansharpening" and config["model"]["network"]["channels"] == 8
+    assert (
+        config["step"] == 2
+        and config["model"]["task"] == "pansharpening"
+        and config["model"]["network"]["channels"] == 8
+    )
     # resuming to a larger budget continues from step 2
     result = CliRunner().invoke(
         cli,
-        ["train", "ddif", "--dataset", "synthetic-wv3-rr", "--iterations", "3", "--out", str(out), "--no-mlflow", "--quiet", "--device", "cpu"],
+        [
+            "train",
+            "ddif",
+            "--dataset",
+            "synthetic-wv3-rr",
+            "--iterations",
+            "3",
+            "--out",
+            str(out),
+            "--no-mlflow",
+            "--quiet",
+            "--device",
+            "cpu",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

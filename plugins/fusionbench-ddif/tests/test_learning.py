@@ -51,7 +51,9 @@ def _scores(model, dataset) -> dict[str, dict[str, float]]:
         ref = torch.as_tensor(item.reference, dtype=torch.float64)[None]
         generator = torch.Generator().manual_seed(index)
         with torch.no_grad():
-            fused = model.fuse(FusionBatch((item.image_id,), inputs, dataset.card), sampler=DDIMSampler(steps=25), generator=generator)
+            fused = model.fuse(
+                FusionBatch((item.image_id,), inputs, dataset.card), sampler=DDIMSampler(steps=25), generator=generator
+            )
         for name, pred in (("ddif", fused), ("exp", inputs["lms"])):  # EXP = the upsampled MS
             totals[name]["sam"] += float(sam(pred, ref, inputs, dataset.card)[0]) / len(items)
             totals[name]["ergas"] += float(ergas(pred, ref, inputs, dataset.card)[0]) / len(items)

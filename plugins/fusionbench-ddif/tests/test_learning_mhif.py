@@ -70,8 +70,14 @@ def test_short_mhif_training_beats_the_untrained_network(dataset, tmp_path):
     model = DDIF(preset="tiny")
     model.preset = SHORT
     context = ModelContext(
-        device="cpu", card=dataset.card, dataset=dataset, cache_dir=tmp_path, resolve_weights=lambda uri, sha: None,
-        seed=0, report=messages.append, task="mhif",
+        device="cpu",
+        card=dataset.card,
+        dataset=dataset,
+        cache_dir=tmp_path,
+        resolve_weights=lambda uri, sha: None,
+        seed=0,
+        report=messages.append,
+        task="mhif",
     )
     t0 = time.perf_counter()
     model.setup(context)
@@ -86,7 +92,9 @@ def test_short_mhif_training_beats_the_untrained_network(dataset, tmp_path):
     batches = _test_batches(dataset)
     trained_psnr, trained_sam = _scores(model, batches, dataset.card)
     initial_psnr, initial_sam = _scores(untrained, batches, dataset.card)
-    print(f"\nDDIF tiny, short MHIF training ({train_s:.0f} s): PSNR {trained_psnr:.2f} dB / SAM {trained_sam:.2f}°; "
-          f"untrained {initial_psnr:.2f} dB / {initial_sam:.2f}°")
+    print(
+        f"\nDDIF tiny, short MHIF training ({train_s:.0f} s): PSNR {trained_psnr:.2f} dB / SAM {trained_sam:.2f}°; "
+        f"untrained {initial_psnr:.2f} dB / {initial_sam:.2f}°"
+    )
     assert trained_psnr > initial_psnr + 5.0
     assert trained_sam < initial_sam

@@ -18,7 +18,6 @@ from fusionbench.training.checkpoint import CheckpointError
 from fusionbench_ddif.model import DDIF
 from fusionbench_ddif.network import NetworkConfig, UNetSR3
 from fusionbench_ddif.presets import PRESETS
-
 from fusionbench_ddif.testing import WV3, mhif_batch, pansharpening_batch, random_checkpoint
 
 
@@ -52,7 +51,9 @@ def test_fuse_returns_native_units_shape_and_dtype(wv3_checkpoint, h, w, batch, 
 
 
 def test_sizes_that_are_not_multiples_are_padded_and_cropped(wv3_checkpoint):
-    out = _loaded(wv3_checkpoint).fuse(pansharpening_batch(30, 22), sampler=make_sampler("ddim", steps=2), generator=torch.Generator().manual_seed(0))
+    out = _loaded(wv3_checkpoint).fuse(
+        pansharpening_batch(30, 22), sampler=make_sampler("ddim", steps=2), generator=torch.Generator().manual_seed(0)
+    )
     assert out.shape == (1, 8, 30, 22)
 
 
@@ -87,7 +88,9 @@ def _spy(model: DDIF) -> list[tuple[float, bool]]:
 def test_default_feeds_true_timesteps_and_previous_x0(wv3_checkpoint):
     model = _loaded(wv3_checkpoint, preset="tiny")
     calls = _spy(model)
-    model.fuse(pansharpening_batch(16, 16), sampler=make_sampler("ddim", steps=25), generator=torch.Generator().manual_seed(0))
+    model.fuse(
+        pansharpening_batch(16, 16), sampler=make_sampler("ddim", steps=25), generator=torch.Generator().manual_seed(0)
+    )
     assert [t for t, _ in calls] == [480.0 - 20 * i for i in range(25)]  # "ddim25" of T = 500
     assert [none for _, none in calls] == [True] + [False] * 24  # self-conditioning on the previous x0
 
@@ -96,7 +99,9 @@ def test_release_preset_reproduces_the_released_time_indexing(tmp_path):
     checkpoint = random_checkpoint(tmp_path / "paperish")
     model = _loaded(checkpoint, preset="release")
     calls = _spy(model)
-    model.fuse(pansharpening_batch(16, 16), sampler=make_sampler("ddim", steps=25), generator=torch.Generator().manual_seed(0))
+    model.fuse(
+        pansharpening_batch(16, 16), sampler=make_sampler("ddim", steps=25), generator=torch.Generator().manual_seed(0)
+    )
     assert [t for t, _ in calls] == [24.0 - i for i in range(25)]  # respaced index, not the timestep
     assert all(none for _, none in calls)  # self-condition input always x_t
     denoiser = model.denoiser(make_sampler("ddim", steps=25))
@@ -137,7 +142,9 @@ def test_missing_checkpoint_says_where_it_looked(tmp_path, monkeypatch):
 
 
 def test_paper_preset_never_trains_itself(tmp_path):
-    with pytest.raises(CheckpointError, match="preset 'paper' needs a checkpoint.*fusionbench train ddif --preset paper"):
+    with pytest.raises(
+        CheckpointError, match="preset 'paper' needs a checkpoint.*fusionbench train ddif --preset paper"
+    ):
         DDIF(preset="paper").setup(_context(tmp_path))
 
 
@@ -146,7 +153,10 @@ def test_released_state_dict_loads_with_inferred_band_counts(tmp_path):
     from fusionbench_ddif.presets import PRESETS
 
     net = UNetSR3(NetworkConfig(4, 1, **PRESETS["paper"].network))
-    torch.save({"model": net.state_dict(), "ema_model": {f"module.{k}": v for k, v in net.state_dict().items()}}, tmp_path / "released.pth")
+    torch.save(
+        {"model": net.state_dict(), "ema_model": {f"module.{k}": v for k, v in net.state_dict().items()}},
+        tmp_path / "released.pth",
+    )
     model = DDIF(preset="release")
     model.load(tmp_path / "released.pth")
     assert model.net.config.channels == 4 and model.task == "pansharpening"
@@ -166,8 +176,12 @@ def test_bad_parameters():
 
 def test_bf16_precision_runs_and_stays_close(wv3_checkpoint):
     batch = pansharpening_batch(16, 16)
-    full = _loaded(wv3_checkpoint).fuse(batch, sampler=make_sampler("ddim", steps=3), generator=torch.Generator().manual_seed(0))
-    half = _loaded(wv3_checkpoint, precision="bf16").fuse(batch, sampler=make_sampler("ddim", steps=3), generator=torch.Generator().manual_seed(0))
+    full = _loaded(wv3_checkpoint).fuse(
+        batch, sampler=make_sampler("ddim", steps=3), generator=torch.Generator().manual_seed(0)
+    )
+    half = _loaded(wv3_checkpoint, precision="bf16").fuse(
+        batch, sampler=make_sampler("ddim", steps=3), generator=torch.Generator().manual_seed(0)
+    )
     assert half.dtype == torch.float64
     assert float((full - half).abs().max()) < 0.05 * WV3.max_value
 
@@ -189,9 +203,8 @@ def test_tiny_preset_trains_mhif_for_4800_iterations_and_keeps_the_pansharpening
 
 def test_fusionbench_train_uses_the_budget_of_the_data_s_task(monkeypatch, tmp_path):
     """`fusionbench train ddif` has no run task: the training data decides it."""
-    from fusionbench.training.api import TrainRequest
-
     import fusionbench_ddif.model as model_module
+    from fusionbench.training.api import TrainRequest
 
     seen = {}
 

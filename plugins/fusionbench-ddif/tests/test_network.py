@@ -154,7 +154,17 @@ def test_dropout_and_drop_path_only_in_training_mode():
 )
 def test_forward_shape_and_dtype(batch, h, w, bands, pan, double, self_cond):
     torch.manual_seed(0)
-    config = NetworkConfig(bands, pan, inner_channel=8, channel_mults=(1, 2, 2), res_blocks=1, attn_levels=(2,), heads=4, dropout=0.0, drop_path=0.0)
+    config = NetworkConfig(
+        bands,
+        pan,
+        inner_channel=8,
+        channel_mults=(1, 2, 2),
+        res_blocks=1,
+        attn_levels=(2,),
+        heads=4,
+        dropout=0.0,
+        drop_path=0.0,
+    )
     net = UNetSR3(config).eval()
     dtype = torch.float64 if double else torch.float32
     net = net.to(dtype)

@@ -37,7 +37,20 @@ def restore_threads():
 
 def test_ddif_section_times_the_tiny_preset(sampling, tmp_path, capsys):
     out = tmp_path / "rows.json"
-    argv = ["--device", "cpu", "--presets", "tiny", "--sizes", "32", "--timed-steps", "1", "--threads", "1", "--json", str(out)]
+    argv = [
+        "--device",
+        "cpu",
+        "--presets",
+        "tiny",
+        "--sizes",
+        "32",
+        "--timed-steps",
+        "1",
+        "--threads",
+        "1",
+        "--json",
+        str(out),
+    ]
     assert sampling.main(argv) == 0
     (row,) = json.loads(out.read_text())
     assert row["preset"] == "tiny" and row["size"] == 32 and row["batch"] == 1 and row["device"] == "cpu"
@@ -47,8 +60,21 @@ def test_ddif_section_times_the_tiny_preset(sampling, tmp_path, capsys):
 
 def test_ssdiff_section_times_the_tiny_preset(sampling, tmp_path, capsys):
     out = tmp_path / "rows.json"
-    argv = ["--device", "cpu", "--presets", "tiny", "--sizes", "32", "--timed-steps", "1", "--threads", "1",
-            "--no-ddif", "--json", str(out)]
+    argv = [
+        "--device",
+        "cpu",
+        "--presets",
+        "tiny",
+        "--sizes",
+        "32",
+        "--timed-steps",
+        "1",
+        "--threads",
+        "1",
+        "--no-ddif",
+        "--json",
+        str(out),
+    ]
     assert sampling.ssdiff_main(argv) == 0
     (row,) = json.loads(out.read_text())
     assert row["preset"] == "tiny" and row["size"] == 32 and row["tiles"] >= 1 and row["ms_per_step"] > 0

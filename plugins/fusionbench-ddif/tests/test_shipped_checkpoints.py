@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fusionbench import ModelContext
+from fusionbench.engine.planner import embedded_training_datasets
 from fusionbench.lazy import build
 from fusionbench.registry import load_registry
-from fusionbench.engine.planner import embedded_training_datasets
 from fusionbench.training.shipped import NO_SHIPPED_ENV, shipped_checkpoints_dir
 from fusionbench_ddif.model import DDIF
 
@@ -32,8 +32,14 @@ def test_each_embedded_dataset_uses_a_shipped_checkpoint_and_none_is_stale(tmp_p
         monkeypatch.setattr(model, "_train", refuse_to_train)
         messages: list[str] = []
         context = ModelContext(
-            device="cpu", card=dataset.card, dataset=dataset, cache_dir=tmp_path / "cache",
-            resolve_weights=lambda uri, sha: None, seed=0, report=messages.append, task=spec.task,
+            device="cpu",
+            card=dataset.card,
+            dataset=dataset,
+            cache_dir=tmp_path / "cache",
+            resolve_weights=lambda uri, sha: None,
+            seed=0,
+            report=messages.append,
+            task=spec.task,
         )
         model.setup(context)
         assert any("shipped with the plugin" in m for m in messages)

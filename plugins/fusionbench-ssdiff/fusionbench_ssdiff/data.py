@@ -12,7 +12,8 @@ twin) is the core's decision: ``ModelContext.training_dataset()``, used by
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -29,8 +30,14 @@ def normalised_inputs(inputs: Mapping[str, torch.Tensor], scale: float) -> dict[
     pan, lms, ms = (inputs[k].to(torch.float32) / float(scale) for k in INPUTS)
     if pan.shape[-2:] != lms.shape[-2:] or pan.shape[1] != 1:
         raise FusionbenchError(f"SSDiff: pan {tuple(pan.shape)} must be (B, 1, H, W) with lms {tuple(lms.shape)}'s H×W")
-    if ms.shape[1] != lms.shape[1] or lms.shape[-2] % ms.shape[-2] or lms.shape[-2] // ms.shape[-2] != lms.shape[-1] // ms.shape[-1]:
-        raise FusionbenchError(f"SSDiff: ms {tuple(ms.shape)} must be lms {tuple(lms.shape)} downscaled by an integer ratio")
+    if (
+        ms.shape[1] != lms.shape[1]
+        or lms.shape[-2] % ms.shape[-2]
+        or lms.shape[-2] // ms.shape[-2] != lms.shape[-1] // ms.shape[-1]
+    ):
+        raise FusionbenchError(
+            f"SSDiff: ms {tuple(ms.shape)} must be lms {tuple(lms.shape)} downscaled by an integer ratio"
+        )
     return {"pan": pan, "lms": lms, "ms": ms}
 
 
@@ -49,7 +56,9 @@ def load_training_set(dataset: Any, split: str, scale: float, limit: int | None)
     if any(item.reference is None for item in items):
         raise FusionbenchError(f"SSDiff cannot train on {name!r} split {split!r}: items have no reference (gt)")
     if any(k not in items[0].inputs for k in INPUTS):
-        raise FusionbenchError(f"SSDiff trains on pansharpening data ({INPUTS}); {name!r} has {sorted(items[0].inputs)}")
+        raise FusionbenchError(
+            f"SSDiff trains on pansharpening data ({INPUTS}); {name!r} has {sorted(items[0].inputs)}"
+        )
 
     def stack(get: Any) -> torch.Tensor:
         return torch.stack([torch.as_tensor(get(item), dtype=torch.float32) for item in items]) / float(scale)

@@ -22,8 +22,9 @@ The schedule (``order`` × ``rounds``) and its rationale are in ``docs/ssdiff.md
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -72,7 +73,7 @@ class LBAFConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LBAFConfig":
+    def from_dict(cls, data: dict[str, Any]) -> LBAFConfig:
         values = dict(data)
         values["order"] = tuple(values.get("order", ()))
         return cls(**values)
@@ -162,10 +163,13 @@ class BranchTuning(nn.Module):
     def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         return self.net(*args, **kwargs)
 
-    def train(self, mode: bool = True) -> "BranchTuning":
+    def train(self, mode: bool = True) -> BranchTuning:
         super().train(mode)
         for name, module in self.net.named_modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm) and self.net.branch_of(f"{name}.weight") != self.branch:  # type: ignore[operator]
+            if (
+                isinstance(module, nn.modules.batchnorm._BatchNorm)
+                and self.net.branch_of(f"{name}.weight") != self.branch
+            ):  # type: ignore[operator]
                 module.eval()
         return self
 

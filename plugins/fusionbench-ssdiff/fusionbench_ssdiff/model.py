@@ -63,7 +63,9 @@ class SSDiff(SelfTrainingModel):
         self.overlap = int(overlap) if int(overlap) >= 0 else self.preset.overlap
         self.tile_batch = int(tile_batch) or self.preset.tile_batch
         if self.tile % 4 or self.overlap % 4 or not 0 <= self.overlap < self.tile:
-            raise ValueError(f"tile ({self.tile}) and overlap ({self.overlap}) must be multiples of 4 with overlap < tile")
+            raise ValueError(
+                f"tile ({self.tile}) and overlap ({self.overlap}) must be multiples of 4 with overlap < tile"
+            )
         self.schedule: NoiseSchedule | None = None
 
     def load(self, path: Path, device: str = "cpu") -> None:
@@ -99,7 +101,9 @@ class SSDiff(SelfTrainingModel):
             config = config.with_overrides(iterations=self.train_iterations)
         scale = preset.fixed_scale or float(max_value)
         data = load_training_set(dataset, split, scale, preset.train_items)
-        net_config = NetworkConfig(channels=data["lms"].shape[1], ratio=data["lms"].shape[-1] // data["ms"].shape[-1], **preset.network)
+        net_config = NetworkConfig(
+            channels=data["lms"].shape[1], ratio=data["lms"].shape[-1] // data["ms"].shape[-1], **preset.network
+        )
         torch.manual_seed(request.seed)  # network initialisation draws from the global RNG
         net = SSNet(net_config)
         model_config = {
@@ -150,7 +154,9 @@ class SSDiff(SelfTrainingModel):
         preset = self.preset
         run = network_fn(net, self.autocast_dtype)
 
-        def fn(x_t: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], self_cond: Any = None) -> torch.Tensor:
+        def fn(
+            x_t: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], self_cond: Any = None
+        ) -> torch.Tensor:
             out = run(x_t, t, cond)
             lms = cond[lms_key]
             if preset.full_space:
@@ -168,7 +174,9 @@ class SSDiff(SelfTrainingModel):
         if lms.shape[1] != net.config.channels:
             raise FusionbenchError(f"SSDiff network expects {net.config.channels} bands; got {lms.shape[1]}")
         if lms.shape[-1] // inputs["ms"].shape[-1] != net.config.ratio:
-            raise FusionbenchError(f"SSDiff network upsamples MS ×{net.config.ratio}; the data ratio is {lms.shape[-1] // inputs['ms'].shape[-1]}")
+            raise FusionbenchError(
+                f"SSDiff network upsamples MS ×{net.config.ratio}; the data ratio is {lms.shape[-1] // inputs['ms'].shape[-1]}"
+            )
         out_dtype = batch.inputs["lms"].dtype
         device = next(net.parameters()).device
         inputs = {k: v.to(device) for k, v in inputs.items()}
@@ -184,7 +192,12 @@ class SSDiff(SelfTrainingModel):
             cond = {k: tiles[k] for k in ("pan", "lms", "ms")}
             # without a tiled field (noise="tile") the sampler draws this tile batch's x_T itself
             x0 = sampler.sample(
-                denoiser, tuple(tiles["lms"].shape), cond=cond, generator=generator, x_init=tiles.get("noise"), device=device
+                denoiser,
+                tuple(tiles["lms"].shape),
+                cond=cond,
+                generator=generator,
+                x_init=tiles.get("noise"),
+                device=device,
             )
             hrms = x0 if self.preset.full_space else x0 + tiles["lms"]
             return hrms.float().clamp(0.0, 1.0)

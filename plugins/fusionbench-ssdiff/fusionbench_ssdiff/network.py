@@ -86,7 +86,7 @@ class NetworkConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "NetworkConfig":
+    def from_dict(cls, data: dict[str, Any]) -> NetworkConfig:
         values = dict(data)
         for key in ("fmim_backbone", "fmim_skip"):
             if key in values:
@@ -120,7 +120,10 @@ class Down(nn.Module):
         super().__init__()
         if keep_unused:
             self.maxpool_conv = nn.Sequential(
-                nn.MaxPool2d(2), nn.Conv2d(cin, cout, 1), nn.Conv2d(cout, cout, 3, padding=1, groups=cout), nn.LeakyReLU()
+                nn.MaxPool2d(2),
+                nn.Conv2d(cin, cout, 1),
+                nn.Conv2d(cout, cout, 3, padding=1, groups=cout),
+                nn.LeakyReLU(),
             )
         self.conv = nn.Sequential(
             nn.Conv2d(cin, cin, 2, stride=2),
@@ -271,14 +274,18 @@ class SSNet(nn.Module):
 
     def _fmim(self, level: int, spectral: torch.Tensor, spatial: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config
-        return scale_first_half(spectral, cfg.fmim_backbone[level]), fourier_lowpass_scale(spatial, cfg.fmim_skip[level])
+        return scale_first_half(spectral, cfg.fmim_backbone[level]), fourier_lowpass_scale(
+            spatial, cfg.fmim_skip[level]
+        )
 
     def _fuse(self, level: int, spectral: torch.Tensor, spatial: torch.Tensor) -> torch.Tensor:
         s, p = self._fmim(level, spectral, spatial)
         return getattr(self, f"fusformer{level}")(s, p)
 
     # -- forward -------------------------------------------------------------------------------
-    def forward(self, lms: torch.Tensor, pan: torch.Tensor, ms: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, lms: torch.Tensor, pan: torch.Tensor, ms: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor
+    ) -> torch.Tensor:
         self._check(lms, pan, ms, x_t, t)
         emb = self.time_embed(timestep_embedding(t, self.config.model_channels).to(x_t.dtype))
         upsampled = self.upsample.upsamle(ms)
@@ -308,11 +315,15 @@ class SSNet(nn.Module):
         s = self._fuse(4, s, p)
         return self.to_hrms(s) + upsampled
 
-    def _check(self, lms: torch.Tensor, pan: torch.Tensor, ms: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> None:
+    def _check(
+        self, lms: torch.Tensor, pan: torch.Tensor, ms: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor
+    ) -> None:
         cfg = self.config
         b, c, h, w = lms.shape
         if c != cfg.channels or x_t.shape != lms.shape:
-            raise ValueError(f"SSNet({cfg.channels} bands): lms {tuple(lms.shape)} and x_t {tuple(x_t.shape)} must be (B, {cfg.channels}, H, W)")
+            raise ValueError(
+                f"SSNet({cfg.channels} bands): lms {tuple(lms.shape)} and x_t {tuple(x_t.shape)} must be (B, {cfg.channels}, H, W)"
+            )
         if pan.shape != (b, cfg.pan_channels, h, w):
             raise ValueError(f"SSNet: pan {tuple(pan.shape)} must be ({b}, {cfg.pan_channels}, {h}, {w})")
         if ms.shape != (b, c, h // cfg.ratio, w // cfg.ratio) or h % cfg.size_multiple or w % cfg.size_multiple:

@@ -31,9 +31,15 @@ def fusionbench_register_models():
                     help="checkpoint directory/file, or a name found in $FUSIONBENCH_WEIGHTS or the cache folder; "
                     "empty: train on the dataset's train split (tiny preset) and cache",
                 ),
-                "precision": ParamSpec("fp32", "str", choices=("fp32", "bf16", "fp16"), help="autocast dtype of the network at inference"),
-                "train_iterations": ParamSpec(0, "int", help="override the joint-stage iterations when it trains itself (0: preset)"),
-                "tile": ParamSpec(0, "int", help="inference tile size in PAN pixels, multiple of 4 (0: preset; tiny 32, paper 64)"),
+                "precision": ParamSpec(
+                    "fp32", "str", choices=("fp32", "bf16", "fp16"), help="autocast dtype of the network at inference"
+                ),
+                "train_iterations": ParamSpec(
+                    0, "int", help="override the joint-stage iterations when it trains itself (0: preset)"
+                ),
+                "tile": ParamSpec(
+                    0, "int", help="inference tile size in PAN pixels, multiple of 4 (0: preset; tiny 32, paper 64)"
+                ),
                 "overlap": ParamSpec(-1, "int", help="tile overlap in PAN pixels, multiple of 4 (-1: preset)"),
                 "tile_batch": ParamSpec(0, "int", help="tiles per network batch: bounds memory (0: preset)"),
             },

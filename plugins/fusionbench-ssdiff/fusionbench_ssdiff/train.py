@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -117,7 +118,15 @@ def train_ssnet(
     t0 = time.perf_counter()
 
     def loss_fn(model: nn.Module, batch: dict[str, Any], generator: torch.Generator) -> torch.Tensor:
-        return diffusion_loss(network_fn(model), batch["x0"], schedule, parameterization="x0", loss=loss, cond=batch["cond"], generator=generator)
+        return diffusion_loss(
+            network_fn(model),
+            batch["x0"],
+            schedule,
+            parameterization="x0",
+            loss=loss,
+            cond=batch["cond"],
+            generator=generator,
+        )
 
     history: list[tuple[int, float]] = []
     done_steps, final_loss = 0, None
@@ -156,7 +165,9 @@ def train_ssnet(
         history.extend(stage_history)
         done_steps += int(stage_config.get("step", config.iterations))
         final_loss = stage_config.get("final_loss", final_loss)
-        stages_info.append({"branch": branch, "iterations": config.iterations, "final_loss": stage_config.get("final_loss")})
+        stages_info.append(
+            {"branch": branch, "iterations": config.iterations, "final_loss": stage_config.get("final_loss")}
+        )
     net.eval()
     save_checkpoint(
         output_dir,

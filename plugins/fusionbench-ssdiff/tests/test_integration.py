@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from fusionbench.cli import cli
 from fusionbench.engine.planner import Selection, plan_suite
-from fusionbench.results.reader import latest_runs, read_scores
 from fusionbench.engine.runner import RunOptions, run_plan
+from fusionbench.results.reader import latest_runs, read_scores
 from fusionbench_ssdiff import presets
 from fusionbench_ssdiff.testing import open_dataset
 
@@ -40,12 +40,30 @@ def test_hook_module_is_import_light():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_full_res_cli_and_reduced_res_suite_share_one_checkpoint_trained_on_the_rr_twin(small_budget, registry, tmp_path):
+def test_full_res_cli_and_reduced_res_suite_share_one_checkpoint_trained_on_the_rr_twin(
+    small_budget, registry, tmp_path
+):
     results = tmp_path / "results"
     out = CliRunner().invoke(
         cli,
-        ["run", "--suite", "full-res", "-m", "ssdiff", "-d", "synthetic-qb-fr", "-s", "ddim[steps=2]", "--max-items", "1",
-         "--executor", "inline", "--results", str(results), "--no-mlflow"],
+        [
+            "run",
+            "--suite",
+            "full-res",
+            "-m",
+            "ssdiff",
+            "-d",
+            "synthetic-qb-fr",
+            "-s",
+            "ddim[steps=2]",
+            "--max-items",
+            "1",
+            "--executor",
+            "inline",
+            "--results",
+            str(results),
+            "--no-mlflow",
+        ],
         catch_exceptions=False,
     )
     assert out.exit_code == 0, out.output
@@ -60,9 +78,19 @@ def test_full_res_cli_and_reduced_res_suite_share_one_checkpoint_trained_on_the_
     key = json.loads((cached[0] / "cache_key.json").read_text())
     assert key["train_sha256"] == open_dataset(registry, "synthetic-qb-rr").content_sha256("train")
     config = json.loads((cached[0] / "config.json").read_text())
-    assert config["model"]["dataset"] == "synthetic-qb-rr" and [s["branch"] for s in config["stages"]] == ["joint", "spatial", "spectral"]
+    assert config["model"]["dataset"] == "synthetic-qb-rr" and [s["branch"] for s in config["stages"]] == [
+        "joint",
+        "spatial",
+        "spectral",
+    ]
 
-    plan = plan_suite(registry, "reduced-res", models=[Selection.parse("ssdiff")], datasets=[Selection.parse("synthetic-qb-rr")], max_items=1)
+    plan = plan_suite(
+        registry,
+        "reduced-res",
+        models=[Selection.parse("ssdiff")],
+        datasets=[Selection.parse("synthetic-qb-rr")],
+        max_items=1,
+    )
     assert len(plan.runs) == 1 and plan.runs[0].sampler.name == "ddim"
     assert run_plan(registry, plan, RunOptions(results_dir=results, executor="inline")).counts == {"ok": 1}
     assert int(latest_runs(results, "reduced-res").iloc[0]["nfe"]) == 10  # the default: DDIM, 10 steps
@@ -74,7 +102,13 @@ def test_full_resolution_without_a_training_twin_fails_with_advice(small_budget,
     from fusionbench.registry import load_registry
 
     registry = load_registry(disabled=["mlflow"])  # a registry of this test only: it is modified below
-    plan = plan_suite(registry, "full-res", models=[Selection.parse("ssdiff")], datasets=[Selection.parse("synthetic-qb-fr")], max_items=1)
+    plan = plan_suite(
+        registry,
+        "full-res",
+        models=[Selection.parse("ssdiff")],
+        datasets=[Selection.parse("synthetic-qb-fr")],
+        max_items=1,
+    )
     entry = registry.get("dataset", "synthetic-qb-fr")
     object.__setattr__(entry, "spec", dataclasses.replace(entry.spec, train_from=""))
     summary = run_plan(registry, plan, RunOptions(results_dir=tmp_path / "results", executor="inline"))
@@ -85,7 +119,18 @@ def test_full_resolution_without_a_training_twin_fails_with_advice(small_budget,
 
 def test_train_command_writes_the_stages_and_resumes(small_budget, tmp_path):
     out = tmp_path / "ckpt"
-    args = ["train", "ssdiff", "--dataset", "synthetic-qb-rr", "--out", str(out), "--no-mlflow", "--quiet", "--device", "cpu"]
+    args = [
+        "train",
+        "ssdiff",
+        "--dataset",
+        "synthetic-qb-rr",
+        "--out",
+        str(out),
+        "--no-mlflow",
+        "--quiet",
+        "--device",
+        "cpu",
+    ]
     result = CliRunner().invoke(cli, [*args, "--iterations", "2"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert f"ssdiff[checkpoint={out}]" in result.output

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fusionbench_ssdiff.lbaf import BranchTuning, LBAFConfig, adapter_parameters, adaptable_modules
+from fusionbench_ssdiff.lbaf import BranchTuning, LBAFConfig, adaptable_modules, adapter_parameters
 from fusionbench_ssdiff.network import NetworkConfig, SSNet
 from fusionbench_ssdiff.presets import TINY_NETWORK, TINY_TRAINING
 from fusionbench_ssdiff.train import stage_configs
@@ -82,7 +82,9 @@ def test_only_the_active_branch_adapters_get_gradients(branch):
     assert sum(p.numel() for p in merged.parameters()) == n_before  # "without increasing parameters"
     adapted = {f"{name}.weight" for name, _ in adaptable_modules(merged, branch)}
     changed = {k for k in before if not torch.equal(before[k], after[k])}
-    active_bn, frozen_bn = ("out_layers_pan.0", "out_layers_lms.0") if branch == "spatial" else ("out_layers_lms.0", "out_layers_pan.0")
+    active_bn, frozen_bn = (
+        ("out_layers_pan.0", "out_layers_lms.0") if branch == "spatial" else ("out_layers_lms.0", "out_layers_pan.0")
+    )
     # besides adapted weights only the active branch's BatchNorm statistics may move
     assert changed - adapted <= {f"{active_bn}.{s}" for s in ("running_mean", "running_var", "num_batches_tracked")}
     assert not any(k.startswith(frozen_bn) for k in changed)
@@ -122,11 +124,15 @@ def test_adapters_cannot_be_stacked():
 
 
 def test_schedule_alternates_after_joint_training():
-    lbaf = LBAFConfig(order=("spatial", "spectral"), rounds=2, iterations=7, rank=4, lr=5e-4, batch_size=3, ema_decay=0.9, ema_start=2)
+    lbaf = LBAFConfig(
+        order=("spatial", "spectral"), rounds=2, iterations=7, rank=4, lr=5e-4, batch_size=3, ema_decay=0.9, ema_start=2
+    )
     stages = stage_configs(TINY_TRAINING, lbaf)
     assert [b for b, _ in stages] == ["joint", "spatial", "spectral", "spatial", "spectral"]
     assert stages[0][1] == TINY_TRAINING
-    assert {(c.iterations, c.lr, c.batch_size, c.ema_decay, c.lr_milestones) for _, c in stages[1:]} == {(7, 5e-4, 3, 0.9, ())}
+    assert {(c.iterations, c.lr, c.batch_size, c.ema_decay, c.lr_milestones) for _, c in stages[1:]} == {
+        (7, 5e-4, 3, 0.9, ())
+    }
     assert len({c.seed for _, c in stages}) == len(stages)
     assert stage_configs(TINY_TRAINING, None) == [("joint", TINY_TRAINING)]
     with pytest.raises(ValueError, match="order"):
@@ -143,12 +149,26 @@ def test_a_training_stage_moves_only_its_branch(tmp_path):
 
     g = torch.Generator().manual_seed(3)
     gt = torch.rand(6, 4, 16, 16, generator=g)
-    data = {"gt": gt, "lms": gt + 0.05 * torch.randn(6, 4, 16, 16, generator=g), "pan": gt.mean(1, keepdim=True), "ms": gt[..., ::4, ::4]}
+    data = {
+        "gt": gt,
+        "lms": gt + 0.05 * torch.randn(6, 4, 16, 16, generator=g),
+        "pan": gt.mean(1, keepdim=True),
+        "ms": gt[..., ::4, ::4],
+    }
     joint = TINY_TRAINING.with_overrides(iterations=2, lr_milestones=(), ema_start=0, log_every=1)
     lbaf = LBAFConfig(order=("spatial",), iterations=3, rank=RANK, lr=1e-2, batch_size=4, ema_decay=0.5)
     net, result = train_ssnet(
-        make_net(), data, cosine_schedule(1000), joint=joint, lbaf=lbaf, crop=None, augment=False, loss="l1",
-        output_dir=tmp_path, device="cpu", model_config={"name": "ssdiff"},
+        make_net(),
+        data,
+        cosine_schedule(1000),
+        joint=joint,
+        lbaf=lbaf,
+        crop=None,
+        augment=False,
+        loss="l1",
+        output_dir=tmp_path,
+        device="cpu",
+        model_config={"name": "ssdiff"},
     )
     assert result.steps == 5
     before, _ = load_checkpoint(tmp_path / "stages" / "00-joint", prefer="ema")

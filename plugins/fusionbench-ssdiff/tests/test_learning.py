@@ -11,7 +11,6 @@ import torch
 from fusionbench.diffusion.samplers import DDIMSampler
 from fusionbench.lazy import build
 from fusionbench.metrics.pansharpening import ergas, sam
-
 from fusionbench_ssdiff.testing import batch_of
 
 

@@ -12,14 +12,13 @@ import torch
 from fusionbench import FusionBatch
 from fusionbench.diffusion.samplers import DDIMSampler, gaussian_noise
 from fusionbench.diffusion.schedules import make_schedule
-from fusionbench.errors import FusionbenchError
 from fusionbench.engine.planner import plan_suite
+from fusionbench.errors import FusionbenchError
 from fusionbench.specs import DataCard
 from fusionbench.training.checkpoint import CheckpointError
 from fusionbench_ssdiff.model import SSDiff
 from fusionbench_ssdiff.network import NetworkConfig, SSNet
 from fusionbench_ssdiff.presets import PAPER_NETWORK, PRESETS, TINY_NETWORK
-
 from fusionbench_ssdiff.testing import batch_of, context_for, open_dataset
 
 
@@ -27,7 +26,11 @@ def test_registered_spec(registry):
     spec = registry.get("model", "ssdiff").spec
     assert spec.tasks == frozenset({"pansharpening"}) and spec.protocols == frozenset({"reduced", "full"})
     assert spec.needs_sampler and spec.default_sampler == "ddim" and dict(spec.default_sampler_params) == {"steps": 10}
-    assert spec.params["preset"].default == "tiny" and set(spec.params["preset"].choices) == {"tiny", "paper", "release"}
+    assert spec.params["preset"].default == "tiny" and set(spec.params["preset"].choices) == {
+        "tiny",
+        "paper",
+        "release",
+    }
     assert "checkpoint" in spec.params
 
 
@@ -35,7 +38,9 @@ def test_registered_spec(registry):
 def test_default_suites_include_ssdiff(registry, suite, dataset):
     runs = [r for r in plan_suite(registry, suite).runs if r.model.name == "ssdiff"]
     assert dataset in {r.dataset.name for r in runs}
-    assert all(r.sampler is not None and r.sampler.name == "ddim" and dict(r.sampler.params)["steps"] == 10 for r in runs)
+    assert all(
+        r.sampler is not None and r.sampler.name == "ddim" and dict(r.sampler.params)["steps"] == 10 for r in runs
+    )
 
 
 def _released_state(tmp_path: Path, bands: int) -> Path:
@@ -60,7 +65,9 @@ def test_released_state_dict_loads_strictly_and_band_count_is_checked(registry, 
 
 def test_a_checkpoint_of_another_preset_fails_naming_file_and_preset(tmp_path):
     path = _released_state(tmp_path, bands=8)  # paper widths; the tiny network is narrower
-    with pytest.raises(CheckpointError, match=rf"{path.name} does not fit the SSDiff network of preset 'tiny' \(size mismatch"):
+    with pytest.raises(
+        CheckpointError, match=rf"{path.name} does not fit the SSDiff network of preset 'tiny' \(size mismatch"
+    ):
         SSDiff(preset="tiny").load(path)
 
 
@@ -186,8 +193,12 @@ def test_full_resolution_trains_on_the_reduced_sibling_and_tiles(trained, regist
     item = next(full.items("test"))
     batch = batch_of(item, full.card)
     size = 96  # 4×4 tiles of 32 with overlap 8: the full 256² image works the same, only slower
-    crop = {k: v[..., : size // (4 if k == "ms" else 1), : size // (4 if k == "ms" else 1)] for k, v in batch.inputs.items()}
-    out = model.fuse(replace(batch, inputs=crop), sampler=DDIMSampler(steps=2), generator=torch.Generator().manual_seed(0))
+    crop = {
+        k: v[..., : size // (4 if k == "ms" else 1), : size // (4 if k == "ms" else 1)] for k, v in batch.inputs.items()
+    }
+    out = model.fuse(
+        replace(batch, inputs=crop), sampler=DDIMSampler(steps=2), generator=torch.Generator().manual_seed(0)
+    )
     assert out.shape == crop["lms"].shape and bool(torch.isfinite(out).all())
 
 

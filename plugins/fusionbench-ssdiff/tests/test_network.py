@@ -44,10 +44,17 @@ def paper_count(c: int, keep_unused: bool = True) -> int:
         return conv(i, o, 2) + conv(o, o, 3)
 
     used = (
-        time_embed + upsampler + to_hrms + heads + stems
+        time_embed
+        + upsampler
+        + to_hrms
+        + heads
+        + stems
         + sum(apfm(w) for w in widths)
         + sum(resblock(w) for w in widths[:4])
-        + down(32, 64) + down(64, 128) + up(128, 64) + up(64, 32)
+        + down(32, 64)
+        + down(64, 128)
+        + up(128, 64)
+        + up(64, 32)
     )
     unused = (
         2 * conv(d, d, 3)  # raise_ms_dim, raise_pan_dim
@@ -78,14 +85,31 @@ def test_used_parameters_without_the_released_dead_modules():
 def test_state_dict_uses_the_released_names():
     keys = set(SSNet(NetworkConfig(channels=8, **PAPER_NETWORK)).state_dict())
     expected = {
-        "upsample.upsamle.0.weight", "raise_ms_dim.0.weight", "raise_pan_dim.0.weight", "to_hrms.2.bias",
-        "time_embed.2.weight", "conv_lms2x_t.weight", "conv_pan2x_t.weight", "conv_x_t.weight",
-        "fusformer4.layers.0.0.fn.norm.weight", "fusformer0.layers.0.0.fn.fn.sa1.weight",
-        "fusformer2.layers.0.0.fn.fn.se2.weight", "fusformer1.layers.0.0.fn.fn.to_out.0.bias",
-        "fusformer3.layers.0.1.fn.norm.bias", "fusformer3.layers.0.1.fn.fn.net.3.weight",
-        "down1.maxpool_conv.2.weight", "down0.conv.3.bias", "up1.up0.3.weight", "up0.up1.0.weight", "up1.conv.bias",
-        "resblock3.emb_layers.1.weight", "resblock2.out_layers.3.weight", "resblock0.out_layers.0.bias",
-        "out_layers_pan.0.running_var", "out_layers_lms.3.weight", "emb_layers_lms.1.bias",
+        "upsample.upsamle.0.weight",
+        "raise_ms_dim.0.weight",
+        "raise_pan_dim.0.weight",
+        "to_hrms.2.bias",
+        "time_embed.2.weight",
+        "conv_lms2x_t.weight",
+        "conv_pan2x_t.weight",
+        "conv_x_t.weight",
+        "fusformer4.layers.0.0.fn.norm.weight",
+        "fusformer0.layers.0.0.fn.fn.sa1.weight",
+        "fusformer2.layers.0.0.fn.fn.se2.weight",
+        "fusformer1.layers.0.0.fn.fn.to_out.0.bias",
+        "fusformer3.layers.0.1.fn.norm.bias",
+        "fusformer3.layers.0.1.fn.fn.net.3.weight",
+        "down1.maxpool_conv.2.weight",
+        "down0.conv.3.bias",
+        "up1.up0.3.weight",
+        "up0.up1.0.weight",
+        "up1.conv.bias",
+        "resblock3.emb_layers.1.weight",
+        "resblock2.out_layers.3.weight",
+        "resblock0.out_layers.0.bias",
+        "out_layers_pan.0.running_var",
+        "out_layers_lms.3.weight",
+        "emb_layers_lms.1.bias",
     }
     assert expected <= keys
     assert len(keys) == 187

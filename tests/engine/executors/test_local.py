@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fusionbench.engine.planner import Selection, plan_suite
+from fusionbench.engine.runner import RunOptions, run_plan
 from fusionbench.registry import load_registry
 from fusionbench.results.reader import latest_runs, read_scores
-from fusionbench.engine.runner import RunOptions, run_plan
 
 MODELS = [Selection.parse(m) for m in ("fixture-lms", "fixture-killer", "fixture-noisy")]
 
@@ -43,7 +43,9 @@ def test_killed_worker_fails_only_its_run_and_a_rerun_completes(good_fixture_onl
     assert rerun.counts == {"ok": 2} and rerun.skipped_done == 4
     after = read_scores(tmp_path / "results")
     assert len(after) == 6 * 3  # nothing duplicated
-    survived = after[after["run_key"].isin(before["run_key"])].sort_values(["run_key", "image_id"]).reset_index(drop=True)
+    survived = (
+        after[after["run_key"].isin(before["run_key"])].sort_values(["run_key", "image_id"]).reset_index(drop=True)
+    )
     assert (survived["value"].to_numpy() == before["value"].to_numpy()).all()
     final = latest_runs(tmp_path / "results")
     assert set(final["status"]) == {"ok"}
@@ -53,7 +55,9 @@ def test_killed_worker_fails_only_its_run_and_a_rerun_completes(good_fixture_onl
 def test_local_and_inline_give_identical_numbers(good_fixture_only, tmp_path):
     registry = load_registry(disabled=["mlflow"])
     plan = plan_suite(registry, "fixture-suite", models=[Selection.parse("fixture-noisy")])
-    run_plan(registry, plan, RunOptions(results_dir=tmp_path / "local", executor="local", executor_options={"workers": 1}))
+    run_plan(
+        registry, plan, RunOptions(results_dir=tmp_path / "local", executor="local", executor_options={"workers": 1})
+    )
     run_plan(registry, plan, RunOptions(results_dir=tmp_path / "inline", executor="inline"))
     a = read_scores(tmp_path / "local").sort_values("image_id")["value"].to_numpy()
     b = read_scores(tmp_path / "inline").sort_values("image_id")["value"].to_numpy()
@@ -67,7 +71,9 @@ def test_timeout_kills_the_run_and_records_it(good_fixture_only, tmp_path, timeo
     summary = run_plan(
         registry,
         plan,
-        RunOptions(results_dir=tmp_path / "r", executor="local", executor_options={"workers": 1, "timeout_s": timeout_s}),
+        RunOptions(
+            results_dir=tmp_path / "r", executor="local", executor_options={"workers": 1, "timeout_s": timeout_s}
+        ),
     )
     assert summary.counts == {"timeout": 1}
     runs = latest_runs(tmp_path / "r")
@@ -76,8 +82,7 @@ def test_timeout_kills_the_run_and_records_it(good_fixture_only, tmp_path, timeo
 
 def test_a_device_selection_plugin_chooses_the_slot(good_fixture_only, tmp_path):
     from fusionbench import hookimpl
-    from fusionbench.engine.executors.base import WorkerConfig
-    from fusionbench.engine.executors.base import Job, JobStarted
+    from fusionbench.engine.executors.base import Job, JobStarted, WorkerConfig
     from fusionbench.engine.executors.local import LocalExecutor
 
     class LastSlot:
@@ -90,13 +95,19 @@ def test_a_device_selection_plugin_chooses_the_slot(good_fixture_only, tmp_path)
     started = []
     executor = LocalExecutor(workers=2, registry=registry)
     jobs = [Job(plan.runs[0], 1)]
-    executor.run(jobs, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None)
+    executor.run(
+        jobs,
+        WorkerConfig(results_dir=str(tmp_path)),
+        lambda e: started.append(e) if isinstance(e, JobStarted) else None,
+    )
     assert [e.device for e in started] == ["cpu0"]  # one job -> one slot only; now with two jobs:
     from dataclasses import replace
 
     started.clear()
     two = [Job(plan.runs[0], 1), Job(replace(plan.runs[0], seed=5), 1)]
-    executor.run(two, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None)
+    executor.run(
+        two, WorkerConfig(results_dir=str(tmp_path)), lambda e: started.append(e) if isinstance(e, JobStarted) else None
+    )
     assert started[0].device == "cpu1"
 
 
@@ -117,8 +128,7 @@ def test_a_run_killed_for_its_time_limit_keeps_its_start_time_and_duration(good_
 
 def test_an_interrupted_run_keeps_its_start_time_and_duration(good_fixture_only, tmp_path):
     """Ctrl-C while a run is in a worker: its record says when it started and how long it ran."""
-    from fusionbench.engine.executors.base import WorkerConfig
-    from fusionbench.engine.executors.base import Job, JobFinished, JobProgress
+    from fusionbench.engine.executors.base import Job, JobFinished, JobProgress, WorkerConfig
     from fusionbench.engine.executors.local import LocalExecutor
 
     registry = load_registry(disabled=["mlflow"])
@@ -144,14 +154,14 @@ def test_a_worker_that_cannot_run_a_job_fails_it_with_the_cause_instead_of_crash
     traceback as a failed run, not as 'worker exited with code 1' that would be retried."""
     from types import SimpleNamespace
 
-    from fusionbench.engine.executors.base import WorkerConfig
-    from fusionbench.engine.executors.base import Job, JobFinished
+    from fusionbench.engine.executors.base import Job, JobFinished, WorkerConfig
     from fusionbench.engine.executors.local import LocalExecutor
 
     unreadable = SimpleNamespace(to_json=lambda: "{}", label="broken-job", run_key="k", suite="s", task="t")
     finished = []
     LocalExecutor(workers=1).run(
-        [Job(unreadable, 1)], WorkerConfig(results_dir=str(tmp_path)),
+        [Job(unreadable, 1)],
+        WorkerConfig(results_dir=str(tmp_path)),
         lambda e: finished.append(e.outcome) if isinstance(e, JobFinished) else None,
     )
     (outcome,) = finished
