@@ -329,6 +329,16 @@ def _field_problems(spec: Any, kind: str) -> list[str]:
         )
         need(isinstance(spec.default_sampler_params, Mapping), "default_sampler_params is not a mapping")
         need(
+            isinstance(spec.default_sampler_for, Mapping)
+            and all(
+                name in spec.params
+                and isinstance(by_value, Mapping)
+                and all(isinstance(choice, ComponentChoice) for choice in by_value.values())
+                for name, by_value in spec.default_sampler_for.items()
+            ),
+            "default_sampler_for must map a declared parameter to {value: ComponentChoice}",
+        )
+        need(
             isinstance(spec.weights, (tuple, list)) and all(isinstance(w, WeightsRef) for w in spec.weights),
             f"weights {spec.weights!r} is not a tuple of WeightsRef",
         )

@@ -159,6 +159,10 @@ class ModelSpec:
     needs_sampler: bool = False
     default_sampler: str | None = None
     default_sampler_params: Mapping[str, Any] = field(default_factory=frozen_mapping)
+    default_sampler_for: Mapping[str, Mapping[Any, ComponentChoice]] = field(default_factory=frozen_mapping)
+    """Defaults that depend on a parameter's value, checked before ``default_sampler``:
+    ``{"preset": {"release": ComponentChoice("ddim", {"steps": 100})}}`` makes the ``release``
+    preset sample as the released code does unless the user or the suite names a sampler."""
     weights: tuple[WeightsRef, ...] = ()
     requires: Requirements = field(default_factory=Requirements)
     protocols: frozenset[str] | None = None  # None = every protocol of its tasks

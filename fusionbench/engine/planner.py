@@ -261,7 +261,7 @@ def _plan_entry(
                 source_sha256=plugin_source_sha256(registry, model_entry),  # plugins installed from source
             )
             try:
-                sampler_refs = _samplers_for(registry, model_spec, entry, sampler_sel)
+                sampler_refs = _samplers_for(registry, model_spec, entry, sampler_sel, model_ref.params)
             except FusionbenchError as exc:
                 plan.skipped.append(Skip(model_entry.name, dataset_entry.name, str(exc), SkipCause.SAMPLER))
                 continue
@@ -403,25 +403,44 @@ def _skip_reason(
     return None
 
 
+def model_default_sampler(model_spec: Any, model_params: Mapping[str, Any]) -> ComponentChoice | None:
+    """The sampler a model runs with when nobody names one: the entry of
+    ``default_sampler_for`` its parameter values select (a ``release`` preset samples like the
+    released code), else ``default_sampler``."""
+    for name, by_value in model_spec.default_sampler_for.items():
+        choice = by_value.get(model_params.get(name))
+        if choice is not None:
+            return choice
+    if model_spec.default_sampler:
+        return ComponentChoice(model_spec.default_sampler, model_spec.default_sampler_params)
+    return None
+
+
 def _samplers_for(
-    registry: Registry, model_spec: Any, entry: SuiteEntry, selections: Sequence[Selection] | None
+    registry: Registry,
+    model_spec: Any,
+    entry: SuiteEntry,
+    selections: Sequence[Selection] | None,
+    model_params: Mapping[str, Any] | None = None,
 ) -> list[ComponentRef | None]:
     if not model_spec.needs_sampler:
         return [None]
+    default = model_default_sampler(model_spec, model_params or {})
     if not selections:
-        return [_sampler_for(registry, model_spec, entry)]
+        return [_sampler_for(registry, model_spec, entry, default)]
     refs: list[ComponentRef | None] = []
     for sampler, given in _pick(registry, "sampler", selections, ()):
-        base = dict(model_spec.default_sampler_params) if sampler.name == model_spec.default_sampler else {}
+        # parameters a selection leaves out come from the model's default when it names that sampler
+        base = dict(default.params) if default is not None and sampler.name == default.name else {}
         base.update(given)
         refs.append(_ref(sampler, resolve_params("sampler", sampler.name, sampler.spec.params, base)))
     return refs
 
 
-def _sampler_for(registry: Registry, model_spec: Any, entry: SuiteEntry) -> ComponentRef | None:
-    choice: ComponentChoice | None = entry.sampler
-    if choice is None and model_spec.default_sampler:
-        choice = ComponentChoice(model_spec.default_sampler, model_spec.default_sampler_params)
+def _sampler_for(
+    registry: Registry, model_spec: Any, entry: SuiteEntry, default: ComponentChoice | None
+) -> ComponentRef | None:
+    choice: ComponentChoice | None = entry.sampler or default
     if choice is None:
         raise PlanError(f"model {model_spec.name!r} needs a sampler and neither it nor the suite names one")
     sampler = registry.get("sampler", choice.name)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fusionbench import ModelSpec, ParamSpec, Requirements, WeightsRef, hookimpl
+from fusionbench import ComponentChoice, ModelSpec, ParamSpec, Requirements, WeightsRef, hookimpl
 
-from .presets import PAPER_WEIGHTS_URL
+from .presets import PAPER_WEIGHTS_URL, RELEASE_SAMPLER
 
 MODEL_VERSION = "2"
 """Bump when DDFM's numbers change for the same parameters (it enters every run key).
@@ -66,6 +66,8 @@ def fusionbench_register_models():
             needs_sampler=True,
             default_sampler="ddpm",
             default_sampler_params={"steps": 100, "respacing": "even"},
+            # the release preset samples as the released code does (DDIM eta=0, respacing "100")
+            default_sampler_for={"preset": {"release": ComponentChoice(RELEASE_SAMPLER[0], RELEASE_SAMPLER[1])}},
             weights=(
                 WeightsRef(
                     uri="fusionbench_ddfm/weights/tiny_prior.safetensors",

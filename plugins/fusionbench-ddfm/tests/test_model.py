@@ -88,6 +88,36 @@ def test_registered_with_the_contracted_spec():
     assert len(spec.weights[0].sha256) == 64  # the shipped tiny prior: its hash enters every run key
 
 
+def test_release_preset_plans_the_released_sampler_by_default():
+    """`-m 'ddfm[preset=release]'` samples with DDIM eta=0 over 100 evenly respaced steps (the
+    released sample.py); tiny keeps DDPM; an explicit `-s ddim[steps=50]` keeps the release's
+    other DDIM parameters."""
+    from fusionbench.engine.devices import Machine
+    from fusionbench.engine.planner import Selection, plan_suite
+    from fusionbench.registry import load_registry
+
+    registry = load_registry()
+
+    def sampler(model: str, samplers=None):
+        plan = plan_suite(
+            registry,
+            "ivf",
+            models=[Selection.parse(model)],
+            datasets=[Selection("synthetic-ivf")],
+            samplers=samplers,
+            machine=Machine(()),
+        )
+        run = plan.runs[0]
+        return run.sampler.name, dict(run.sampler.params)
+
+    assert sampler("ddfm[preset=release]") == ("ddim", {"steps": 100, "respacing": "even", "eta": 0.0})
+    assert sampler("ddfm")[0] == "ddpm"
+    assert sampler("ddfm[preset=release]", [Selection.parse("ddim[steps=50]")]) == (
+        "ddim",
+        {"steps": 50, "respacing": "even", "eta": 0.0},
+    )
+
+
 def test_shipped_tiny_prior_loads(tmp_path):
     model = DDFM()
     model.setup(_context(tmp_path))
