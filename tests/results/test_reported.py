@@ -80,8 +80,10 @@ def test_reported_rows_are_never_ranked_or_bold_and_gaps_are_measured_minus_repo
     scores = _scores()
     reported = [_row("sam", 0.5)]  # far better than anything measured
     board = build_leaderboard(scores)
-    _, rows = board_grid(board, "d", lambda text: f"**{text}**")
-    assert [r[1] for r in rows] == ["gsa", "exp"] and "**" in rows[0][2]  # the measured best keeps the bold
+    grid = board_grid(board, "d")
+    assert [r.method for r in grid.rows] == ["gsa", "exp"] and grid.rows[0].cells[
+        0
+    ].best  # the measured best keeps the bold
     header, body = reported_grid(reported)
     assert not any("**" in cell for row in body for cell in row)
     gaps = gap_table(scores, reported, "d")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from fusionbench.results.render.text import md_cell
+from fusionbench.results.render.text import markdown_escape
 from fusionbench.results.reported import COLUMNS, for_dataset
 from fusionbench.specs import ReportedResult
 
@@ -96,8 +96,8 @@ def gap_grid(gaps: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 
 
 def _md_table(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in body]
+    lines = ["| " + " | ".join(markdown_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(markdown_escape(c) for c in row) + " |" for row in body]
     return "\n".join(lines) + "\n"
 
 
@@ -118,11 +118,11 @@ def reported_markdown(dataset: str, rows: Sequence[ReportedResult], gaps: pd.Dat
     if not rows:
         return ""
     out = io.StringIO()
-    out.write(f"\n#### {md_cell(dataset)}: {TITLE}\n\n")
+    out.write(f"\n#### {markdown_escape(dataset)}: {TITLE}\n\n")
     out.write(_md_table(*reported_grid(rows)))
-    out.write("\nSources: " + "; ".join(md_cell(s) for s in sources(rows)) + "\n")
+    out.write("\nSources: " + "; ".join(markdown_escape(s) for s in sources(rows)) + "\n")
     if not gaps.empty:
-        out.write(f"\n#### {md_cell(dataset)}: {GAP_TITLE}\n\n")
+        out.write(f"\n#### {markdown_escape(dataset)}: {GAP_TITLE}\n\n")
         out.write(_md_table(*gap_grid(gaps)))
     return out.getvalue()
 

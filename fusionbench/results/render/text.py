@@ -151,12 +151,13 @@ def _merge(notes: list[str]) -> list[str]:
     return [f"{', '.join(metrics)}: {flag}" for flag, metrics in by_flag.items()]
 
 
-def markdown_escape(text: str) -> str:
+def markdown_escape(text: object) -> str:
     """Text safe inside a Markdown table cell: ``|`` would end the cell, ``*``/``_``/backticks
     would start emphasis or code, ``<`` an HTML tag."""
+    text = str(text)
     for char in ("\\", "|", "*", "_", "`", "<", ">"):
         text = text.replace(char, "\\" + char)
-    return text
+    return text.replace("\n", " ")  # a table cell is one line
 
 
 def board_text(board: Any, suite: str, fmt: str, reported: Sequence[Any] = (), scores: Any = None) -> str:
