@@ -28,29 +28,28 @@ def _by_model(results: Path, suite: str) -> dict[str, dict[tuple[str, str], floa
     return out
 
 
+def _run_exp_saving(results: Path, outs: Path) -> tuple[int, str]:
+    """`exp` on two synthetic WV3 items with --save-outputs OUTS."""
+    return _invoke(
+        "run", "--suite", "reduced-res", "-m", "exp", "-d", "synthetic-wv3-rr", "--max-items", "2",
+        "--executor", "inline", "--no-mlflow", "--results", str(results), "--save-outputs", str(outs),
+    )  # fmt: skip
+
+
+def _score_mine(results: Path, folder: Path) -> tuple[int, str]:
+    """`fusionbench score` of the saved folder as "Mine | v2" (a name that needs escaping)."""
+    return _invoke(
+        "score", "--suite", "reduced-res", "--dataset", "synthetic-wv3-rr", "--name", "Mine | v2",
+        "--max-items", "2", "--no-mlflow", "--results", str(results), str(folder),
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def wv3_saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """exp on two synthetic WV3 items, run once with --save-outputs (module-wide: it is slow)."""
     root = tmp_path_factory.mktemp("wv3")
     results, outs = root / "res", root / "outs"
-    code, output = _invoke(
-        "run",
-        "--suite",
-        "reduced-res",
-        "-m",
-        "exp",
-        "-d",
-        "synthetic-wv3-rr",
-        "--max-items",
-        "2",
-        "--executor",
-        "inline",
-        "--no-mlflow",
-        "--results",
-        str(results),
-        "--save-outputs",
-        str(outs),
-    )
+    code, output = _run_exp_saving(results, outs)
     assert code == 0, output
     return results, outs / "reduced-res" / "synthetic-wv3-rr" / "exp"
 
@@ -59,21 +58,7 @@ def test_pansharpening_round_trip(wv3_saved: tuple[Path, Path]) -> None:
     results, folder = wv3_saved
     assert sorted(p.name for p in folder.iterdir()) == ["fused.h5", "outputs.json"]
     stamp = (folder / "fused.h5").stat().st_mtime_ns
-    code, output = _invoke(
-        "score",
-        "--suite",
-        "reduced-res",
-        "--dataset",
-        "synthetic-wv3-rr",
-        "--name",
-        "Mine | v2",
-        "--max-items",
-        "2",
-        "--no-mlflow",
-        "--results",
-        str(results),
-        str(folder),
-    )
+    code, output = _score_mine(results, folder)
     assert code == 0, output
     assert "matched by its image_ids" in output and "scored from outputs" in output
     values = _by_model(results, "reduced-res")
@@ -85,42 +70,11 @@ def test_pansharpening_round_trip(wv3_saved: tuple[Path, Path]) -> None:
     assert set(mine["model_dist"]) == {"outputs"} and mine["output_sha256"].str.len().eq(64).all()
     assert set(scores[scores["model"] == "exp"]["model_dist"]) != {"outputs"}
     # a second score of the same outputs resumes (nothing new), like a run
-    code, output = _invoke(
-        "score",
-        "--suite",
-        "reduced-res",
-        "--dataset",
-        "synthetic-wv3-rr",
-        "--name",
-        "Mine | v2",
-        "--max-items",
-        "2",
-        "--no-mlflow",
-        "--results",
-        str(results),
-        str(folder),
-    )
+    code, output = _score_mine(results, folder)
     assert code == 0 and "already scored" in output
     assert len(read_runs(results, "reduced-res")) == 2
     # rerunning exp (finished: skipped) leaves its saved outputs alone
-    code, output = _invoke(
-        "run",
-        "--suite",
-        "reduced-res",
-        "-m",
-        "exp",
-        "-d",
-        "synthetic-wv3-rr",
-        "--max-items",
-        "2",
-        "--executor",
-        "inline",
-        "--no-mlflow",
-        "--results",
-        str(results),
-        "--save-outputs",
-        str(folder.parents[2]),
-    )
+    code, output = _run_exp_saving(results, folder.parents[2])
     assert code == 0 and "not written again" in output
     assert (folder / "fused.h5").stat().st_mtime_ns == stamp
     code, output = _invoke(
