@@ -115,14 +115,19 @@ def _draw_clipped(ax: Any, points: pd.DataFrame, x: str, styles: dict[str, tuple
     if limits is None:
         return
     ax.set_ylim(lo, hi)
-    for _, row in points[~inside].iterrows():
+    stacked = {True: 0, False: 0}  # labels already written at the top / bottom edge
+    for _, row in points[~inside].sort_values(x).iterrows():
         colour, _ = styles[row["method"]]
         above = row["value"] > hi
         edge = hi if above else lo
         ax.plot([row[x]], [edge], marker="^" if above else "v", color=colour, markersize=10, clip_on=False, zorder=5)
+        # outliers near each other would print their labels on top of one another: stack them
+        step = 11 * stacked[above]
+        stacked[above] += 1
         ax.annotate(
             f"{row['method']}: {row['value']:.3g} ± {row['std']:.3g} (off scale)", (row[x], edge), textcoords="offset points",
-            xytext=(8, -12 if above else 6), fontsize=7, color=colour,
+            xytext=(8, -12 - step if above else 6 + step), fontsize=7, color="#333333",
+            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.8} if step else None,
         )  # fmt: skip
 
 
