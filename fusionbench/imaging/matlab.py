@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ._array import Array, as_4d, numpy_or_torch, to_tensor
+from .banded import correlate_last_valid
 
 PadMode = Literal["zero", "replicate", "circular", "symmetric"]
 
@@ -142,8 +143,9 @@ def separable_factors(kernel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 def correlate1d_valid(t: torch.Tensor, taps: torch.Tensor, dim: int) -> torch.Tensor:
     """1-D 'valid' correlation along ``dim`` (-1 or -2).
 
-    Short kernels (Sobel, 3-5 taps) are shifted multiply-adds, skipping zero taps; long ones are a
-    matmul over an unfolded view (along rows via a transposed copy, so the taps are contiguous).
+    Short kernels (Sobel, 3-5 taps) are shifted multiply-adds, skipping zero taps; long ones are
+    products with a banded matrix (:mod:`.banded`; along columns via a transposed copy, so the
+    taps run along contiguous samples).
     """
     k = taps.numel()
     if k == 1:
@@ -158,8 +160,8 @@ def correlate1d_valid(t: torch.Tensor, taps: torch.Tensor, dim: int) -> torch.Te
             out = term * c if out is None else out.add_(term, alpha=c)
         return out if out is not None else t.narrow(dim, 0, n_out) * 0.0
     if dim == -1:
-        return t.unfold(-1, k, 1) @ taps
-    return (t.transpose(-1, -2).contiguous().unfold(-1, k, 1) @ taps).transpose(-1, -2).contiguous()
+        return correlate_last_valid(t, taps)
+    return correlate_last_valid(t.transpose(-1, -2), taps).transpose(-1, -2).contiguous()
 
 
 def _correlate_valid_separable(t: torch.Tensor, col: torch.Tensor, row: torch.Tensor) -> torch.Tensor:

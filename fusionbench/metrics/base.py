@@ -68,8 +68,11 @@ class ReferenceMetric(Metric):
     """Full-reference metrics (pansharpening reduced resolution, MHIF).
 
     Checks ``pred`` and ``ref`` (finite, same shape, the card's band count), applies the toolbox
-    border cut ``dim_cut`` to both, then calls :meth:`_score`.
+    border cut ``dim_cut`` to both, then calls :meth:`_score` on chunks of the batch (or on the whole
+    batch where the metric keeps its own working set small: ``chunks_batch = False``).
     """
+
+    chunks_batch: ClassVar[bool] = True
 
     def __init__(self, dim_cut: int = 0) -> None:
         self.dim_cut = int_param(self.name, "dim_cut", dim_cut, 0)
@@ -90,6 +93,8 @@ class ReferenceMetric(Metric):
             if h - 2 * self.dim_cut + 1 < 1 or w - 2 * self.dim_cut + 1 < 1:
                 V.fail(self.name, f"dim_cut={self.dim_cut} leaves no pixels of a {h}x{w} pred")
             pred, ref = crop_border(pred, self.dim_cut), crop_border(ref, self.dim_cut)
+        if not self.chunks_batch:
+            return self._score(pred, ref, card)
         return chunked(lambda p, r: self._score(p, r, card), pred, ref)
 
     def _score(self, pred: torch.Tensor, ref: torch.Tensor, card: DataCard) -> torch.Tensor:

@@ -24,37 +24,43 @@ from fusionbench.sensors import get_sensor
 from fusionbench.specs import DataCard
 
 from . import _validate as V
-from ._stats import block_centred, block_view, chunked, uiqi_from_moments
+from ._stats import chunked, tiles, uiqi_from_moments
 from .base import Metric, int_param, positive_param
 from .q2n import q2n
 
 
 # -- functional ----------------------------------------------------------------------------------
 def _pair_uiqi(x: torch.Tensor, block: int) -> torch.Tensor:
-    """Mean block UIQI for every band pair i < j: ``(B, P)`` (band covariance matrices per block)."""
-    m, d = block_centred(x, block)  # (B,C,ny,nx), (B,C,ny,S,nx,S)
-    n1 = block * block - 1
-    cov = torch.einsum("biysxt,bjysxt->byxij", d, d) / n1  # (B,ny,nx,C,C)
+    """Mean block UIQI for every band pair i < j: ``(B, P)`` (band covariance matrices per block,
+    one batched ``(C, S^2) @ (S^2, C)`` product over contiguous block rows)."""
+    u = tiles(x, block)  # (B, n_blocks, C, S*S)
+    mu = u.mean(-1, keepdim=True)
+    du = u - mu
+    cov = (du @ du.transpose(-1, -2)) / (block * block - 1)  # (B, n_blocks, C, C)
     var = torch.diagonal(cov, dim1=-2, dim2=-1)
     i, j = torch.triu_indices(x.shape[1], x.shape[1], offset=1)
-    mb = m.permute(0, 2, 3, 1)  # (B,ny,nx,C)
-    q = uiqi_from_moments(mb[..., i], mb[..., j], var[..., i], var[..., j], cov[..., i, j])
-    return q.mean((1, 2))
+    m = mu[..., 0]
+    q = uiqi_from_moments(m[..., i], m[..., j], var[..., i], var[..., j], cov[..., i, j])
+    return q.mean(1)
 
 
 def _band_pan_uiqi(x: torch.Tensor, pan: torch.Tensor, block: int) -> torch.Tensor:
     """Mean block UIQI of every band of ``x`` with ``pan``: ``(B, C)``.
 
-    Only the one-band PAN is centred: the covariance is ``sum(x (p - mean p))`` (the PAN's
-    deviations sum to zero per block), so the C bands are read by one mean, one variance and
-    one contraction, and never rewritten as centred copies.
+    The blocks are first copied out as contiguous rows (:func:`tiles`), so every moment is a
+    reduction along the last axis and the band-PAN covariances one batched product
+    (``(C, S^2) @ (S^2, 1)`` per block); the strided block reductions it replaces cost twice as
+    much. Variances are two-pass (centred), so a constant block gives exactly 0 and the toolbox's
+    0/0 -> NaN is kept.
     """
-    v = block_view(x, block)
-    mp, dp = block_centred(pan, block)
+    u, p = tiles(x, block), tiles(pan, block)  # (B, n_blocks, C, S*S), (B, n_blocks, 1, S*S)
     n1 = block * block - 1
-    cov = torch.einsum("bcysxt,bysxt->bcyx", v, dp[:, 0]) / n1
-    q = uiqi_from_moments(v.mean((3, 5)), mp, v.var((3, 5), correction=1), (dp * dp).sum((3, 5)) / n1, cov)
-    return q.mean((2, 3))
+    mu, mp = u.mean(-1, keepdim=True), p.mean(-1, keepdim=True)
+    du, dp = u - mu, p - mp
+    var_u, var_p = torch.linalg.vecdot(du, du) / n1, torch.linalg.vecdot(dp, dp) / n1
+    cov = (du @ dp.transpose(-1, -2))[..., 0] / n1
+    q = uiqi_from_moments(mu[..., 0], mp[..., 0], var_u, var_p, cov)
+    return q.mean(1)
 
 
 def d_lambda(fused: torch.Tensor, lms: torch.Tensor, block: int = 32, p: float = 1.0) -> torch.Tensor:

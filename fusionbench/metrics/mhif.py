@@ -17,13 +17,17 @@ from .ssim import ssim_gaussian
 
 
 def band_ssim(ref: torch.Tensor, fused: torch.Tensor, data_range: float) -> torch.Tensor:
-    """Mean over bands of Wang SSIM (11x11 Gaussian, 'valid', L = 255) on 0-255 rescaled data."""
-    scale = 255.0 / data_range
-    return ssim_gaussian(ref * scale, fused * scale, 255.0).mean(1)
+    """Mean over bands of Wang SSIM (11x11 Gaussian, 'valid', L = 255) on 0-255 rescaled data.
+
+    SSIM of ``x * 255 / r`` with ``L = 255`` is SSIM of ``x`` with ``L = r`` (every term scales by
+    the same square), so the data are not copied to rescale them.
+    """
+    return ssim_gaussian(ref, fused, float(data_range)).mean(1)
 
 
 class SSIM(ReferenceMetric):
     name = "ssim"
+    chunks_batch = False  # ssim_gaussian filters cache-sized groups of bands itself
 
     def __init__(self, dim_cut: int = 0, data_range: str | float = "card") -> None:
         super().__init__(dim_cut)

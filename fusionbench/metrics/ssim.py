@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from fusionbench.imaging.banded import BLOCK, band_matrix, blocks_for
 from fusionbench.imaging.matlab import fspecial_gaussian
 
 from ._stats import box_sums
@@ -35,9 +36,12 @@ def _ssim_map(
 
 
 GAUSS_SIZE, GAUSS_SIGMA = 11, 1.5
-BAND_BLOCK = 64
-"""Outputs per block of the banded filter matrices: a block costs ``BAND_BLOCK + 10`` multiply-adds
-per output (the 11 taps plus the band's zeros) but runs as one large matrix product."""
+ROW_BLOCK = COL_BLOCK = BLOCK
+"""Outputs per block of the banded filter matrices (vertical, horizontal pass): see
+:mod:`fusionbench.imaging.banded` for the choice."""
+GROUP_BYTES = 16 << 20
+"""Bands are filtered in groups whose four moment maps take about this much memory, so a group's
+maps stay in the last-level cache between the vertical and the horizontal pass."""
 
 
 def _gaussian_taps(like: torch.Tensor) -> torch.Tensor:
@@ -47,84 +51,108 @@ def _gaussian_taps(like: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(w[:, c] / np.sqrt(w[c, c])).to(like)
 
 
-def _blocks(n_out: int) -> tuple[int, int]:
-    """``(count, size)`` of equal blocks covering ``n_out`` outputs with the least padding."""
-    count = -(-n_out // BAND_BLOCK)
-    return count, -(-n_out // count)
+class _GaussianFilter:
+    """``filter2(g g', m, 'valid')`` of the four SSIM moment maps of a group of bands.
 
+    The maps are laid out ``(4, H_pad, n, W_pad)`` and zero-padded to whole blocks. The vertical
+    pass is one batched product per map: ``band' @ window`` over every block of rows at once, the
+    overlapping row windows being a strided view of the map (no copies); the horizontal pass is one
+    batched product over every block of columns of all four maps (``window @ band``). That is two
+    BLAS calls per direction instead of eleven memory-bound passes, and no transposed copies. SSIM
+    needs ``var_x + var_y`` only, so ``x^2`` and ``y^2`` share a map.
 
-def _band(taps: torch.Tensor, size: int) -> torch.Tensor:
-    """``(size + k - 1, size)`` matrix whose column ``j`` holds the taps at rows ``j..j+k-1``: a
-    block of 'valid' correlation outputs is ``rows @ band``."""
-    k = taps.numel()
-    band = taps.new_zeros(size + k - 1, size)
-    for j in range(size):  # size <= BAND_BLOCK assignments, once per call
-        band[j : j + k, j] = taps
-    return band
-
-
-def _gaussian_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """``filter2(g g', m, 'valid')`` of ``x``, ``y``, ``x^2 + y^2`` and ``xy`` at once.
-
-    The four maps are laid out ``(4, H, B, C, W)``, zero-padded to whole blocks, so the vertical
-    pass is one matrix product per block of rows for every column of every map and image
-    (``band' @ rows``) and the horizontal pass one per block of columns (``rows @ band``): a few
-    large BLAS calls instead of eleven memory-bound passes per direction, and no transposed
-    copies. SSIM needs ``var_x + var_y`` only, so ``x^2`` and ``y^2`` share a map. Returns
-    ``mu_x, mu_y, E[x^2 + y^2], E[xy]``, each ``(nbw, nbh, bh, B, C, bw)``: rows and columns come
-    in blocks, and only the first ``H_out``/``W_out`` of them are real (:func:`_valid_mean`).
+    Every buffer is allocated once per group size and reused by every group: fresh buffers of this
+    size are fresh memory mappings, and faulting their pages in cost as much as the arithmetic.
     """
-    b, c, h, w = x.shape
-    k = GAUSS_SIZE
-    (nbh, bh), (nbw, bw) = _blocks(h - k + 1), _blocks(w - k + 1)
-    hp, wp = nbh * bh + k - 1, nbw * bw + k - 1
-    maps = x.new_empty(4, hp, b, c, wp)
-    maps[:, h:].zero_()
-    maps[:, :h, :, :, w:].zero_()
-    rows = maps[:, :h, :, :, :w]
-    xt, yt = x.permute(2, 0, 1, 3), y.permute(2, 0, 1, 3)
-    rows[0], rows[1] = xt, yt
-    torch.addcmul(xt * xt, yt, yt, out=rows[2])
-    torch.mul(xt, yt, out=rows[3])
-    taps = _gaussian_taps(x)
-    flat = maps.view(4, hp, -1)
-    band_h = _band(taps, bh).T.contiguous()
-    vertical = flat.new_empty(nbh, 4, bh, flat.shape[-1])
-    for i in range(nbh):
-        torch.matmul(band_h, flat[:, i * bh : i * bh + bh + k - 1], out=vertical[i])
-    vertical = vertical.view(-1, wp)  # one row per (row block, map, row, image, band)
-    band_w = _band(taps, bw)
-    out = flat.new_empty(nbw, vertical.shape[0], bw)
-    for j in range(nbw):
-        torch.mm(vertical[:, j * bw : j * bw + bw + k - 1], band_w, out=out[j])
-    out = out.view(nbw, nbh, 4, bh, b, c, bw)
-    return tuple(out[:, :, m] for m in range(4))
 
+    def __init__(self, like: torch.Tensor, h: int, w: int) -> None:
+        k = GAUSS_SIZE
+        self.like = like
+        self.h, self.w = h, w
+        self.h_out, self.w_out = h - k + 1, w - k + 1
+        self.nbh, self.nbw = blocks_for(self.h_out, ROW_BLOCK), blocks_for(self.w_out, COL_BLOCK)
+        self.hp, self.wp = self.nbh * ROW_BLOCK + k - 1, self.nbw * COL_BLOCK + k - 1
+        taps = _gaussian_taps(like)
+        self.band_h = band_matrix(taps, ROW_BLOCK).T.contiguous().expand(self.nbh, ROW_BLOCK, ROW_BLOCK + k - 1)
+        self.band_w = band_matrix(taps, COL_BLOCK).expand(self.nbw, COL_BLOCK + k - 1, COL_BLOCK)
+        real_cols = torch.arange(self.nbw * COL_BLOCK, device=like.device) < self.w_out
+        self.col_weight = real_cols.to(like).view(self.nbw, COL_BLOCK) / (self.h_out * self.w_out)
+        self._buffers: dict[int, tuple[torch.Tensor, ...]] = {}
 
-def _valid_mean(ssim_map: torch.Tensor, h_out: int, w_out: int) -> torch.Tensor:
-    """Mean over the real outputs of a ``(nbw, nbh, bh, B, C, bw)`` map -> ``(B, C)``."""
-    nbw, nbh, bh, _, _, bw = ssim_map.shape
-    dev = ssim_map.device
-    real_rows = torch.arange(nbh * bh, device=dev).view(1, nbh, bh, 1, 1, 1) < h_out
-    real_cols = torch.arange(nbw * bw, device=dev).view(nbw, 1, 1, 1, 1, bw) < w_out
-    return torch.where(real_rows & real_cols, ssim_map, 0.0).sum((0, 1, 2, 5)) / (h_out * w_out)
+    def buffers(self, n: int) -> tuple[torch.Tensor, ...]:
+        """``maps, vertical, out, spare``: the working set of a group of ``n`` bands."""
+        if n not in self._buffers:
+            rows = 4 * self.nbh * ROW_BLOCK * n
+            self._buffers[n] = (
+                self.like.new_zeros(4, self.hp, n, self.wp),  # padding stays zero across groups
+                self.like.new_empty(4, self.nbh, ROW_BLOCK, n * self.wp),
+                self.like.new_empty(self.nbw, rows, COL_BLOCK),
+                self.like.new_empty(2, self.nbw, rows // 4, COL_BLOCK),
+            )
+        return self._buffers[n]
+
+    def moments(self, x: torch.Tensor, y: torch.Tensor, c1: float, c2: float) -> torch.Tensor:
+        """``(n,H,W)`` bands -> ``(nbw, 4, rows, n, COL_BLOCK)``: the filtered maps
+        ``mu_x, mu_y, E[x^2 + y^2] + c1 + c2, E[2xy] + c1 + c2``.
+
+        The constants ride along because the taps sum to one (filtering a constant returns it, to
+        the last bit of the sum), which saves SSIM two passes over its maps. Rows and columns come
+        in blocks; only the first ``h_out`` rows and, per column block, the columns before
+        ``w_out`` are real (:meth:`valid_mean`).
+        """
+        n, k = x.shape[0], GAUSS_SIZE
+        maps, vertical, out, _ = self.buffers(n)
+        rows = maps[:, : self.h, :, : self.w]
+        xt, yt = x.permute(1, 0, 2), y.permute(1, 0, 2)
+        rows[0], rows[1] = xt, yt
+        const = torch.tensor(c1 + c2, dtype=x.dtype, device=x.device)
+        torch.addcmul(torch.addcmul(const, xt, xt), yt, yt, out=rows[2])
+        torch.addcmul(const, xt, yt, value=2, out=rows[3])
+        cols = n * self.wp
+        for m in range(4):
+            windows = (
+                maps[m].view(self.hp, cols).as_strided((self.nbh, ROW_BLOCK + k - 1, cols), (ROW_BLOCK * cols, cols, 1))
+            )
+            torch.bmm(self.band_h, windows, out=vertical[m])
+        flat = vertical.view(-1, self.wp)  # one row per (map, image row, band)
+        windows = flat.as_strided((self.nbw, flat.shape[0], COL_BLOCK + k - 1), (COL_BLOCK, self.wp, 1))
+        torch.bmm(windows, self.band_w, out=out)
+        return out.view(self.nbw, 4, self.nbh * ROW_BLOCK, n, COL_BLOCK)
+
+    def valid_mean(self, ssim_map: torch.Tensor) -> torch.Tensor:
+        """Mean over the real outputs of a ``(nbw, rows, n, COL_BLOCK)`` map -> ``(n,)``."""
+        return torch.einsum("jrnc,jc->n", ssim_map[:, : self.h_out], self.col_weight)
 
 
 def ssim_gaussian(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -> torch.Tensor:
     """Mean SSIM per image and channel, ``(B,C,H,W)`` -> ``(B,C)``; images need >= 11x11 pixels.
 
-    Separable Gaussian filtering as banded matrix products (:func:`_gaussian_moments`).
+    Separable Gaussian filtering as banded matrix products (:class:`_GaussianFilter`), a
+    cache-sized group of bands at a time.
     """
     if x.shape[-2] < GAUSS_SIZE or x.shape[-1] < GAUSS_SIZE:
         raise ValueError(f"image {x.shape[-2]}x{x.shape[-1]} is smaller than the 11x11 SSIM window")
-    mu_x, mu_y, sq, xy = _gaussian_moments(x, y)
+    b, c, h, w = x.shape
+    xs, ys = x.reshape(b * c, h, w), y.reshape(b * c, h, w)
+    per_band = 4 * (h + 2 * ROW_BLOCK) * (w + 2 * COL_BLOCK) * x.element_size()
+    count = -(-b * c // max(1, GROUP_BYTES // per_band))
+    group = -(-b * c // count)  # near-equal groups: at most two sets of buffers
+    filt = _GaussianFilter(x, h, w)
     c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    mxy = mu_x * mu_y
-    msq = torch.addcmul(mu_x * mu_x, mu_y, mu_y)
-    # (2 mxy + c1)(2 (xy - mxy) + c2) / ((msq + c1)(sq - msq + c2)), in place on the temporaries
-    num = (2 * mxy + c1).mul_(xy.sub(mxy).mul_(2).add_(c2))
-    den = (msq + c1).mul_(sq.sub(msq).add_(c2))
-    return _valid_mean(num.div_(den), x.shape[-2] - GAUSS_SIZE + 1, x.shape[-1] - GAUSS_SIZE + 1)
+    c1_t = torch.tensor(c1, dtype=x.dtype, device=x.device)
+    means = []
+    for start in range(0, b * c, group):
+        mu_x, mu_y, sq, xy = filt.moments(xs[start : start + group], ys[start : start + group], c1, c2).unbind(1)
+        lum_num, lum_den = filt.buffers(mu_x.shape[2])[3].view(2, *mu_x.shape).unbind(0)
+        # SSIM = (2 mu_x mu_y + c1)(2 cov + c2) / ((mu_x^2 + mu_y^2 + c1)(var_x + var_y + c2)), where
+        # 2 cov + c2 = (E[2xy] + c1 + c2) - (2 mu_x mu_y + c1) and likewise for the variances:
+        # eight passes over the maps, in place on buffers that are not needed again
+        torch.addcmul(c1_t, mu_x, mu_y, value=2, out=lum_num)
+        torch.addcmul(c1_t, mu_x, mu_x, out=lum_den).addcmul_(mu_y, mu_y)
+        num = lum_num.mul_(xy.sub_(lum_num))
+        den = lum_den.mul_(sq.sub_(lum_den))
+        means.append(filt.valid_mean(num.div_(den)))
+    return torch.cat(means).view(b, c)
 
 
 def ssim_uniform(x: torch.Tensor, y: torch.Tensor, data_range: float, win: int = 7) -> torch.Tensor:
