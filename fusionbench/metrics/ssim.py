@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -61,8 +63,7 @@ class _GaussianFilter:
     BLAS calls per direction instead of eleven memory-bound passes, and no transposed copies. SSIM
     needs ``var_x + var_y`` only, so ``x^2`` and ``y^2`` share a map.
 
-    Every buffer is allocated once per group size and reused by every group: fresh buffers of this
-    size are fresh memory mappings, and faulting their pages in cost as much as the arithmetic.
+    Its buffers are allocated once and reused by every group (:meth:`buffers`).
     """
 
     def __init__(self, like: torch.Tensor, h: int, w: int) -> None:
@@ -77,22 +78,40 @@ class _GaussianFilter:
         self.band_w = band_matrix(taps, COL_BLOCK).expand(self.nbw, COL_BLOCK + k - 1, COL_BLOCK)
         real_cols = torch.arange(self.nbw * COL_BLOCK, device=like.device) < self.w_out
         self.col_weight = real_cols.to(like).view(self.nbw, COL_BLOCK) / (self.h_out * self.w_out)
-        self._buffers: dict[int, tuple[torch.Tensor, ...]] = {}
+        self._storage: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._n = 0
 
-    def buffers(self, n: int) -> tuple[torch.Tensor, ...]:
-        """``maps, vertical, out, spare``: the working set of a group of ``n`` bands."""
-        if n not in self._buffers:
-            rows = 4 * self.nbh * ROW_BLOCK * n
-            self._buffers[n] = (
-                self.like.new_zeros(4, self.hp, n, self.wp),  # padding stays zero across groups
-                self.like.new_empty(4, self.nbh, ROW_BLOCK, n * self.wp),
-                self.like.new_empty(self.nbw, rows, COL_BLOCK),
-                self.like.new_empty(2, self.nbw, rows // 4, COL_BLOCK),
-            )
-        return self._buffers[n]
+    def buffers(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``maps, vertical, out``: the working set of a group of ``n`` bands.
+
+        One allocation per call of :func:`ssim_gaussian` serves every group: a smaller last group
+        views the front of the same memory (its padding zeroed again). Fresh buffers of this size
+        are fresh memory mappings, whose page faults cost a tenth of the whole computation.
+        """
+        rows = 4 * self.nbh * ROW_BLOCK
+        sizes = (4 * self.hp * n * self.wp, rows * n * self.wp, self.nbw * rows * n * COL_BLOCK)
+        if self._storage is None or any(s.numel() < size for s, size in zip(self._storage, sizes, strict=True)):
+            self._storage = tuple(self.like.new_empty(size) for size in sizes)  # type: ignore[assignment]
+            self._n = 0
+        assert self._storage is not None
+        maps = self._storage[0][: sizes[0]].view(4, self.hp, n, self.wp)
+        if n != self._n:  # the padding of this layout must read as zeros
+            maps[:, self.h :].zero_()
+            maps[:, : self.h, :, self.w :].zero_()
+            self._n = n
+        vertical = self._storage[1][: sizes[1]].view(4, self.nbh, ROW_BLOCK, n * self.wp)
+        out = self._storage[2][: sizes[2]].view(4, self.nbw, rows // 4 * n, COL_BLOCK)
+        return maps, vertical, out
+
+    def scratch(self, count: int, shape: torch.Size) -> tuple[torch.Tensor, ...]:
+        """``count`` buffers of ``shape`` in the vertical pass's memory, which is free once
+        :meth:`moments` has returned (they fit: it holds ``wp / COL_BLOCK`` times more)."""
+        assert self._storage is not None
+        size = math.prod(shape)
+        return tuple(self._storage[1][i * size : (i + 1) * size].view(shape) for i in range(count))
 
     def moments(self, x: torch.Tensor, y: torch.Tensor, c1: float, c2: float) -> torch.Tensor:
-        """``(n,H,W)`` bands -> ``(nbw, 4, rows, n, COL_BLOCK)``: the filtered maps
+        """``(n,H,W)`` bands -> ``(4, nbw, rows, n, COL_BLOCK)``: the filtered maps
         ``mu_x, mu_y, E[x^2 + y^2] + c1 + c2, E[2xy] + c1 + c2``.
 
         The constants ride along because the taps sum to one (filtering a constant returns it, to
@@ -101,7 +120,7 @@ class _GaussianFilter:
         ``w_out`` are real (:meth:`valid_mean`).
         """
         n, k = x.shape[0], GAUSS_SIZE
-        maps, vertical, out, _ = self.buffers(n)
+        maps, vertical, out = self.buffers(n)
         rows = maps[:, : self.h, :, : self.w]
         xt, yt = x.permute(1, 0, 2), y.permute(1, 0, 2)
         rows[0], rows[1] = xt, yt
@@ -114,10 +133,11 @@ class _GaussianFilter:
                 maps[m].view(self.hp, cols).as_strided((self.nbh, ROW_BLOCK + k - 1, cols), (ROW_BLOCK * cols, cols, 1))
             )
             torch.bmm(self.band_h, windows, out=vertical[m])
-        flat = vertical.view(-1, self.wp)  # one row per (map, image row, band)
-        windows = flat.as_strided((self.nbw, flat.shape[0], COL_BLOCK + k - 1), (COL_BLOCK, self.wp, 1))
-        torch.bmm(windows, self.band_w, out=out)
-        return out.view(self.nbw, 4, self.nbh * ROW_BLOCK, n, COL_BLOCK)
+        for m in range(4):  # one product per map, so each filtered map is contiguous for the formula
+            flat = vertical[m].view(-1, self.wp)  # one row per (image row, band)
+            windows = flat.as_strided((self.nbw, flat.shape[0], COL_BLOCK + k - 1), (COL_BLOCK, self.wp, 1))
+            torch.bmm(windows, self.band_w, out=out[m])
+        return out.view(4, self.nbw, self.nbh * ROW_BLOCK, n, COL_BLOCK)
 
     def valid_mean(self, ssim_map: torch.Tensor) -> torch.Tensor:
         """Mean over the real outputs of a ``(nbw, rows, n, COL_BLOCK)`` map -> ``(n,)``."""
@@ -142,8 +162,8 @@ def ssim_gaussian(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -
     c1_t = torch.tensor(c1, dtype=x.dtype, device=x.device)
     means = []
     for start in range(0, b * c, group):
-        mu_x, mu_y, sq, xy = filt.moments(xs[start : start + group], ys[start : start + group], c1, c2).unbind(1)
-        lum_num, lum_den = filt.buffers(mu_x.shape[2])[3].view(2, *mu_x.shape).unbind(0)
+        mu_x, mu_y, sq, xy = filt.moments(xs[start : start + group], ys[start : start + group], c1, c2).unbind(0)
+        lum_num, lum_den = filt.scratch(2, mu_x.shape)
         # SSIM = (2 mu_x mu_y + c1)(2 cov + c2) / ((mu_x^2 + mu_y^2 + c1)(var_x + var_y + c2)), where
         # 2 cov + c2 = (E[2xy] + c1 + c2) - (2 mu_x mu_y + c1) and likewise for the variances:
         # eight passes over the maps, in place on buffers that are not needed again

@@ -22,9 +22,12 @@ from fusionbench_ddif import presets
 
 @pytest.fixture
 def small_budget(monkeypatch):
-    """The tiny preset with 4 training patches and 3 iterations (the code path, not the learning)."""
+    """The tiny preset with 4 training patches and 3 iterations for every task (the code path, not
+    the learning; the per-task budgets are dropped, else MHIF would train its 4,800)."""
     tiny = presets.PRESETS["tiny"]
-    small = dataclasses.replace(tiny, train_items=4, training=tiny.training.with_overrides(iterations=3, log_every=1))
+    small = dataclasses.replace(
+        tiny, train_items=4, training=tiny.training.with_overrides(iterations=3, log_every=1), task_training={}
+    )
     monkeypatch.setitem(presets.PRESETS, "tiny", small)
     return small
 
@@ -68,6 +71,7 @@ def test_suite_trains_once_and_scores(small_budget, tmp_path, suite, dataset):
     assert len(cached) == 1 and (cached[0] / "ema.safetensors").is_file()
     key = json.loads((cached[0] / "cache_key.json").read_text())
     assert key["preset"]["name"] == "tiny" and key["seed"] == 0 and key["train_sha256"]
+    assert key["preset"]["training"]["iterations"] == 3  # the shrunk budget, whatever the task
 
 
 def test_full_resolution_trains_on_the_reduced_twin_and_shares_its_checkpoint(small_budget, tmp_path):
