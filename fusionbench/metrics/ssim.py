@@ -59,8 +59,10 @@ class _GaussianFilter:
     The maps are laid out ``(4, H_pad, n, W_pad)`` and zero-padded to whole blocks. The vertical
     pass is one batched product per map: ``band' @ window`` over every block of rows at once, the
     overlapping row windows being a strided view of the map (no copies); the horizontal pass is one
-    batched product over every block of columns of all four maps (``window @ band``). That is two
-    BLAS calls per direction instead of eleven memory-bound passes, and no transposed copies. SSIM
+    batched product per map over every block of columns, written transposed (``band' @ window'``,
+    outputs ``(COL_BLOCK, rows)`` per block): BLAS reads the strided windows as a transposed
+    operand, which ran 25 % faster than ``window @ band`` with its 12-column result. A few BLAS
+    calls instead of eleven memory-bound passes per direction, and no transposed copies. SSIM
     needs ``var_x + var_y`` only, so ``x^2`` and ``y^2`` share a map.
 
     Its buffers are allocated once and reused by every group (:meth:`buffers`).
@@ -75,7 +77,7 @@ class _GaussianFilter:
         self.hp, self.wp = self.nbh * ROW_BLOCK + k - 1, self.nbw * COL_BLOCK + k - 1
         taps = _gaussian_taps(like)
         self.band_h = band_matrix(taps, ROW_BLOCK).T.contiguous().expand(self.nbh, ROW_BLOCK, ROW_BLOCK + k - 1)
-        self.band_w = band_matrix(taps, COL_BLOCK).expand(self.nbw, COL_BLOCK + k - 1, COL_BLOCK)
+        self.band_wt = band_matrix(taps, COL_BLOCK).T.contiguous().expand(self.nbw, COL_BLOCK, COL_BLOCK + k - 1)
         real_cols = torch.arange(self.nbw * COL_BLOCK, device=like.device) < self.w_out
         self.col_weight = real_cols.to(like).view(self.nbw, COL_BLOCK) / (self.h_out * self.w_out)
         self._storage: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
@@ -100,7 +102,7 @@ class _GaussianFilter:
             maps[:, : self.h, :, self.w :].zero_()
             self._n = n
         vertical = self._storage[1][: sizes[1]].view(4, self.nbh, ROW_BLOCK, n * self.wp)
-        out = self._storage[2][: sizes[2]].view(4, self.nbw, rows // 4 * n, COL_BLOCK)
+        out = self._storage[2][: sizes[2]].view(4, self.nbw, COL_BLOCK, rows // 4 * n)
         return maps, vertical, out
 
     def scratch(self, count: int, shape: torch.Size) -> tuple[torch.Tensor, ...]:
@@ -111,7 +113,7 @@ class _GaussianFilter:
         return tuple(self._storage[1][i * size : (i + 1) * size].view(shape) for i in range(count))
 
     def moments(self, x: torch.Tensor, y: torch.Tensor, c1: float, c2: float) -> torch.Tensor:
-        """``(n,H,W)`` bands -> ``(4, nbw, rows, n, COL_BLOCK)``: the filtered maps
+        """``(n,H,W)`` bands -> ``(4, nbw, COL_BLOCK, rows, n)``: the filtered maps
         ``mu_x, mu_y, E[x^2 + y^2] + c1 + c2, E[2xy] + c1 + c2``.
 
         The constants ride along because the taps sum to one (filtering a constant returns it, to
@@ -136,12 +138,12 @@ class _GaussianFilter:
         for m in range(4):  # one product per map, so each filtered map is contiguous for the formula
             flat = vertical[m].view(-1, self.wp)  # one row per (image row, band)
             windows = flat.as_strided((self.nbw, flat.shape[0], COL_BLOCK + k - 1), (COL_BLOCK, self.wp, 1))
-            torch.bmm(windows, self.band_w, out=out[m])
-        return out.view(4, self.nbw, self.nbh * ROW_BLOCK, n, COL_BLOCK)
+            torch.bmm(self.band_wt, windows.transpose(1, 2), out=out[m])  # band' @ window', see above
+        return out.view(4, self.nbw, COL_BLOCK, self.nbh * ROW_BLOCK, n)
 
     def valid_mean(self, ssim_map: torch.Tensor) -> torch.Tensor:
-        """Mean over the real outputs of a ``(nbw, rows, n, COL_BLOCK)`` map -> ``(n,)``."""
-        return torch.einsum("jrnc,jc->n", ssim_map[:, : self.h_out], self.col_weight)
+        """Mean over the real outputs of a ``(nbw, COL_BLOCK, rows, n)`` map -> ``(n,)``."""
+        return torch.einsum("jcrn,jc->n", ssim_map[:, :, : self.h_out], self.col_weight)
 
 
 def ssim_gaussian(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -> torch.Tensor:
