@@ -203,6 +203,14 @@ def run_name(run: Any, catalog: Any = None) -> str:
     return f"{label} @ {run.dataset.name} s{run.seed}{repetition}"
 
 
+def run_source(run: Any) -> str:
+    """``"outputs"`` for a run scored from saved outputs (``fusionbench score``), else ``"model"``:
+    the tag ``fusionbench.source``, so such runs can be filtered in MLflow as on the boards."""
+    from fusionbench.results.leaderboard import OUTPUTS_DIST
+
+    return OUTPUTS_DIST if run.model.dist == OUTPUTS_DIST else "model"
+
+
 def _start_child(client: Any, state: dict[str, Any], parent_id: str, run: Any) -> str:
     child = client.create_run(
         state["experiment_id"],
@@ -214,6 +222,7 @@ def _start_child(client: Any, state: dict[str, Any], parent_id: str, run: Any) -
             "fusionbench.data_sha256": run.data_sha256,
             "fusionbench.weights_sha256": json.dumps(list(run.weights_sha256)),
             "fusionbench.kind": "run",
+            "fusionbench.source": run_source(run),
         },
     )
     return child.info.run_id

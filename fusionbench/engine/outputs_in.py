@@ -58,12 +58,11 @@ from fusionbench.engine.runspec import ComponentRef, RunSpec, image_seed
 from fusionbench.engine.scoring import as_batch, build_metrics, score_prediction, write_scores
 from fusionbench.errors import FusionbenchError, PlanError, UnknownComponentError
 from fusionbench.registry import Registered, Registry
+from fusionbench.results.leaderboard import OUTPUTS_DIST
 from fusionbench.results.records import RunOutcome, utc_now
 from fusionbench.specs import frozen_mapping
 from fusionbench.tasks import get_task
 
-OUTPUTS_DIST = "outputs"
-"""``model_dist`` of every run scored from saved outputs: how leaderboards recognise them."""
 OUTPUTS_VERSION = "1"
 
 STACK_SUFFIXES = (".h5", ".hdf5", ".mat", ".npy")

@@ -26,7 +26,9 @@ import pandas as pd
 from .labels import SpecCatalog, full_label, with_labels
 
 COMPARABILITY_COLUMNS = ("data_sha256", "metric_version", "metric_params_json", "card_json")
-OUTPUTS_DIST = "outputs"  # model_dist of runs scored from saved outputs (`fusionbench score`)
+OUTPUTS_DIST = "outputs"
+"""``model_dist`` of every run scored from saved outputs (``fusionbench score``): how leaderboards
+and the MLflow tag ``fusionbench.source`` recognise them."""
 OUTPUTS_MARK = "scored from outputs"
 DECIMALS = 4
 """Digits after the point of every published mean and std (what the tables show)."""

@@ -83,6 +83,25 @@ def test_pansharpening_round_trip(wv3_saved: tuple[Path, Path]) -> None:
     assert "Mine \\| v2 (scored from outputs)" in output
 
 
+def test_scored_runs_are_tagged_as_outputs_in_mlflow(
+    wv3_saved: tuple[Path, Path], mlflow_store: str, tmp_path: Path
+) -> None:
+    """A scored run is a normal nested MLflow run, tagged ``fusionbench.source = outputs``."""
+    from mlflow.tracking import MlflowClient
+
+    _, folder = wv3_saved
+    code, output = _invoke(
+        "score", "--suite", "reduced-res", "--dataset", "synthetic-wv3-rr", "--name", "mine",
+        "--max-items", "2", "--results", str(tmp_path / "res"), str(folder),
+    )  # fmt: skip
+    assert code == 0, output
+    client = MlflowClient(tracking_uri=mlflow_store)
+    experiment = client.get_experiment_by_name("fusionbench-reduced-res")
+    runs = client.search_runs([experiment.experiment_id], filter_string="tags.`fusionbench.kind` = 'run'")
+    assert [(r.data.tags["fusionbench.source"], r.info.status) for r in runs] == [("outputs", "FINISHED")]
+    assert runs[0].data.metrics["sam"] > 0
+
+
 def _bad(results: Path, folder: Path, *extra: str) -> str:
     code, output = _invoke(
         "score",

@@ -41,6 +41,7 @@ def test_parent_run_per_session_and_nested_run_per_runspec(good_fixture_only, ml
         key = child.data.tags["fusionbench.run_key"]
         assert key in keys
         assert child.data.tags["fusionbench.data_sha256"] == keys[key].data_sha256
+        assert child.data.tags["fusionbench.source"] == "model"
         assert child.info.status == "FINISHED"
         mean = scores[scores["run_key"] == key]["value"].mean()
         assert child.data.metrics["fixture-mae"] == pytest.approx(mean, rel=1e-12)
