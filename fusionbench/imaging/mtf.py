@@ -79,17 +79,36 @@ def _gnyq_vector(gnyq: float | Sequence[float], bands: int) -> list[float]:
     return values
 
 
+def fft_size(n: int) -> int:
+    """The smallest ``m >= n`` whose prime factors are 2, 3, 5 and 7 only.
+
+    A padded 512-pixel side is 552 = 8 * 3 * 23 and a 256-pixel one 296 = 8 * 37: FFT lengths
+    with a large prime factor run several times slower than a nearby smooth length.
+    """
+    m = max(n, 1)
+    while True:
+        r = m
+        for p in (2, 3, 5, 7):
+            while r % p == 0:
+                r //= p
+        if r == 1:
+            return m
+        m += 1
+
+
 def filter_fft(t: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     """Per-channel correlation with replicate borders, via FFT (same-size output).
 
     ``t``: ``(B,C,H,W)``; ``kernels``: ``(C,k,k)`` with odd ``k``. FFT makes a 41x41 kernel on a
-    512x512 image cheap on a CPU; float64 FFT keeps the error near 1e-12 DN.
+    512x512 image cheap on a CPU; float64 FFT keeps the error near 1e-12 DN. The transform length
+    is the next smooth size (:func:`fft_size`): any length >= the padded size leaves the kept
+    outputs free of wrap-around.
     """
     k = kernels.shape[-1]
     half = k // 2
     h, w = t.shape[-2:]
     padded = pad2d(t, (half, half, half, half), "replicate")
-    ph, pw = padded.shape[-2:]
+    ph, pw = (fft_size(n) for n in padded.shape[-2:])
     flipped = torch.flip(kernels, dims=(-2, -1))  # correlation = convolution with the flipped kernel
     spec = torch.fft.rfft2(padded, s=(ph, pw)) * torch.fft.rfft2(flipped, s=(ph, pw))
     full = torch.fft.irfft2(spec, s=(ph, pw))
@@ -126,6 +145,7 @@ def wald_degrade(gt: Array, gnyq: float | Sequence[float], ratio: int, size: int
 
 
 __all__ = [
+    "fft_size",
     "filter_fft",
     "fir_by_frequency_sampling",
     "kaiser_window_2d",

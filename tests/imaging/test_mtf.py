@@ -9,6 +9,8 @@ import pytest
 import scipy.io as sio
 import scipy.ndimage as ndi
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fusionbench.imaging.mtf import kaiser_window_2d, mtf_filter, mtf_kernel, wald_decimate, wald_degrade
 from fusionbench.sensors import get_sensor
@@ -74,3 +76,18 @@ def test_wald_degrade_reproduces_pleiades_sample_with_default_gnyq(shared_data: 
     gt, lrms = _load(shared_data / "pansharpening" / "cdif_Pleiades_test_RR.mat")
     out = wald_degrade(torch.tensor(gt * 1023)[None], 0.3, 4)[0].numpy()
     assert np.abs(out - lrms * 1023).max() < 1e-10
+
+
+@given(st.integers(1, 5000))
+def test_fft_size_is_the_smallest_smooth_length_at_least_n(n: int) -> None:
+    from fusionbench.imaging.mtf import fft_size
+
+    def smooth(m: int) -> bool:
+        for p in (2, 3, 5, 7):
+            while m % p == 0:
+                m //= p
+        return m == 1
+
+    m = fft_size(n)
+    assert m >= n and smooth(m) and not any(smooth(j) for j in range(n, m))
+    assert fft_size(552) == 560 and fft_size(296) == 300  # padded 512 and 256 sides
