@@ -41,19 +41,6 @@ def tiles(x: torch.Tensor, size: int, step: int | None = None) -> torch.Tensor:
     return t.permute(0, 2, 3, 1, 4, 5).reshape(b, ny * nx, c, size * size)
 
 
-def block_view(x: torch.Tensor, size: int) -> torch.Tensor:
-    """``(B,C,H,W)`` -> ``(B,C,ny,size,nx,size)`` without copying (distinct blocks)."""
-    b, c, h, w = x.shape
-    return x.reshape(b, c, h // size, size, w // size, size)
-
-
-def block_centred(x: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-block means ``(B,C,ny,nx)`` and the centred blocks ``(B,C,ny,size,nx,size)``."""
-    v = block_view(x, size)
-    m = v.mean((3, 5), keepdim=True)
-    return m[:, :, :, 0, :, 0], v - m
-
-
 def uiqi_from_moments(
     mx: torch.Tensor, my: torch.Tensor, vx: torch.Tensor, vy: torch.Tensor, cov: torch.Tensor
 ) -> torch.Tensor:
